@@ -1,0 +1,186 @@
+# Responsables: build, tests, demo. GNU make; libraries through pkg-config.
+#
+#   make              build everything into build/
+#   make check        unit and integration tests, then again under ASan/UBSan
+#   make demo         a private database, the daemons and ecadm on a demo school
+#   make serve/stop   the same stack in the background, for scripts (var/env)
+#   make bench        the benchmarks of DESIGN.md §10
+#   make install      PREFIX=/usr/local DESTDIR=
+
+VERSION		 = 0.1.0
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+DESTDIR		?=
+SANITIZE	?=
+
+ifeq ($(SANITIZE),)
+BUILD		?= build
+else
+BUILD		?= build-san
+endif
+
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+CFLAGS		?= -O2 -g
+WARNINGS	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		   -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wmissing-declarations -Wold-style-definition \
+		   -Wformat=2 -Wformat-security -Wwrite-strings -Wundef \
+		   -Wvla -Wimplicit-fallthrough -Wcast-align \
+		   -Wredundant-decls -Wnested-externs -Wnull-dereference \
+		   -Wno-format-nonliteral
+CPPFLAGS	+= -D_GNU_SOURCE -DECADM_VERSION='"$(VERSION)"' -Icommon
+ALL_CFLAGS	 = -std=gnu11 -pthread $(WARNINGS) $(CFLAGS) -MMD -MP
+ifneq ($(SANITIZE),)
+ALL_CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=all
+LDFLAGS		+= -fsanitize=$(SANITIZE)
+endif
+
+# Quiet rules unless V=1.
+ifeq ($(V),1)
+Q		 =
+quiet		 = @true
+else
+Q		 = @
+quiet		 = @printf '  %-6s %s\n'
+endif
+
+pc_cflags	 = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+COMMON_PKGS	 = openssl jansson inih
+SERVER_PKGS	 = $(COMMON_PKGS) libpq
+CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
+
+COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
+		   common/rpc.c common/tls.c common/utf8.c common/valid.c \
+		   common/xmalloc.c
+SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
+		   server/gate.c server/session.c server/db.c server/migrate.c \
+		   server/password.c server/totp.c server/text.c \
+		   server/op-whoami.c server/op-classes.c server/op-search.c \
+		   server/op-stats.c server/op-staff.c
+CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
+TUI_SRCS	 = client/ecadm.c client/settings.c client/screen-login.c \
+		   client/screen-responsables.c client/widget-table.c \
+		   client/tui.c
+SQL_FILES	 = $(sort $(wildcard sql/[0-9]*.sql))
+
+COMMON_OBJS	 = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+SERVER_OBJS	 = $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sql-embed.o
+CTL_OBJS	 = $(CTL_SRCS:%.c=$(BUILD)/%.o)
+TUI_OBJS	 = $(TUI_SRCS:%.c=$(BUILD)/%.o)
+
+PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm
+UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
+		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf
+
+.PHONY: all deps check check-unit check-integration check-asan demo serve \
+	stop bench install clean
+
+all: $(PROGRAMS)
+
+$(BUILD)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) -c -o $@ $<
+
+$(BUILD)/server/%.o: server/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iserver $(ALL_CFLAGS) $(call pc_cflags,$(SERVER_PKGS)) -c -o $@ $<
+
+$(BUILD)/client/%.o: client/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iclient $(ALL_CFLAGS) $(call pc_cflags,$(CLIENT_PKGS)) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iserver $(ALL_CFLAGS) $(call pc_cflags,$(SERVER_PKGS) cmocka) -c -o $@ $<
+
+$(BUILD)/sql-embed.c: tools/embed-sql.sh $(SQL_FILES)
+	@mkdir -p $(@D)
+	sh tools/embed-sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sql-embed.o: $(BUILD)/sql-embed.c
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iserver $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/ecadmd: $(SERVER_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SERVER_PKGS))
+
+$(BUILD)/ecadmctl: $(CTL_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS))
+
+$(BUILD)/ecadm: $(TUI_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(CLIENT_PKGS))
+
+# Unit tests link the module under test and what it needs.
+$(BUILD)/tests/test-valid: $(BUILD)/tests/test-valid.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-proto: $(BUILD)/tests/test-proto.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-buf: $(BUILD)/tests/test-buf.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-password: $(BUILD)/tests/test-password.o \
+    $(BUILD)/server/password.o $(BUILD)/server/totp.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	$(MAKE) all $(UNIT_TESTS)
+	$(MAKE) check-unit check-integration
+	$(MAKE) check-asan
+
+check-unit: $(UNIT_TESTS)
+	@sh tests/run-unit.sh $(UNIT_TESTS)
+
+check-integration: all
+	ECADM_BUILD=$(BUILD) /usr/bin/python3 -m unittest discover -v \
+	    -s tests/integration -t tests
+
+check-asan:
+	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
+	$(MAKE) SANITIZE=address,undefined check-unit check-integration
+
+demo: deps all
+	@sh tools/stack.sh demo
+
+serve: deps all
+	@sh tools/stack.sh start
+
+stop:
+	@sh tools/stack.sh stop
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(BUILD)/ecadmd $(DESTDIR)$(SBINDIR)/ecadmd
+	install -m 755 $(BUILD)/ecadmctl $(BUILD)/ecadm $(DESTDIR)$(BINDIR)/
+	install -m 644 doc/ecadm.1 doc/ecadmctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 doc/ecadmd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 etc/ecadmd.service \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 640 etc/ecadmd.ini $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,138 @@
+/*
+ * ecadm: the terminal client of Responsables. It connects to ecadmd, logs
+ * in (directly when a user and a password are given, else on its login
+ * screen) and opens the Responsables tab of the director's school.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "settings.h"
+#include "tui.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage : ecadm [--server HÔTE:PORT] [--ca FICHIER] [--user IDENTIFIANT]\n"
+"              [--password-file FICHIER] [--totp CODE] [--school UAI]\n"
+"\n"
+"Sans identifiant et mot de passe (options ou ECADM_USER et\n"
+"ECADM_PASSWORD), ecadm affiche son écran de connexion.\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+login_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	(void)arg;
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		tui_set_screen(t, screen_login_new(t));
+		tui_status(t, 1, "%s", r->message);
+		return;
+	}
+	json_decref(t->session);
+	t->session = json_incref(r->result);
+	tui_status(t, 0, "Connecté.");
+	tui_set_screen(t, screen_responsables_new(t));
+}
+
+void
+tui_login(struct tui *t, const char *user, const char *password)
+{
+	json_t	*args;
+
+	args = json_pack("{s:s, s:s}", "login", user, "password", password);
+	if (t->settings->totp != NULL)
+		json_object_set_new(args, "totp",
+		    json_string(t->settings->totp));
+	tui_request(t, "login", args, login_done, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 'S' },
+		{ "ca", required_argument, NULL, 'C' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "totp", required_argument, NULL, 'T' },
+		{ "school", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct settings	 s;
+	struct tui	 t;
+	struct rpc	*rpc;
+	char		*cause;
+	int		 ch, status;
+
+	utf8_locale_init();
+	log_init("ecadm", LOG_LEVEL_WARN, 0);
+	if (settings_load(&s, &cause) == -1) {
+		fprintf(stderr, "ecadm : %s\n", cause);
+		return EXIT_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			settings_set(&s.server, optarg);
+			break;
+		case 'C':
+			settings_set(&s.ca, optarg);
+			break;
+		case 'u':
+			settings_set(&s.user, optarg);
+			break;
+		case 'P':
+			settings_set(&s.password_file, optarg);
+			break;
+		case 'T':
+			settings_set(&s.totp, optarg);
+			break;
+		case 's':
+			settings_set(&s.school, optarg);
+			break;
+		case 'V':
+			printf("ecadm %s\n", ECADM_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (s.password_file != NULL && settings_password(&s, 0,
+	    &cause) == -1) {
+		fprintf(stderr, "ecadm : %s\n", cause);
+		return EXIT_USAGE;
+	}
+	if ((rpc = settings_connect(&s, "ecadm", &cause)) == NULL) {
+		fprintf(stderr, "ecadm : connexion à %s impossible : %s\n",
+		    s.server, cause);
+		return EXIT_CONNECT;
+	}
+
+	tui_init(&t, &s, rpc);
+	if (s.user != NULL && s.password != NULL) {
+		tui_set_screen(&t, screen_login_new(&t));
+		tui_status(&t, 0, "Connexion…");
+		tui_login(&t, s.user, s.password);
+	} else
+		tui_set_screen(&t, screen_login_new(&t));
+	status = tui_run(&t);
+	tui_end(&t);
+	rpc_close(rpc);
+	settings_free(&s);
+	return status;
+}

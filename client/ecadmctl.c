@@ -1,0 +1,596 @@
+/*
+ * ecadmctl: the operations of the Responsables tab for scripts and
+ * operators. Each command is one function: it parses its own options, makes
+ * its calls and prints a table, or JSON with --json (DESIGN.md §13).
+ *
+ * Exit status: 0 done; 1 refused by the server (code and message on
+ * stderr); 2 usage; 3 cannot connect or TLS failure.
+ */
+#include <sys/ioctl.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "log.h"
+#include "rpc.h"
+#include "settings.h"
+#include "table.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/* A long operation (an import, a school's letters) may take a while. */
+#define CALL_TIMEOUT_MS	(15 * 60 * 1000)
+
+struct ctl {
+	struct settings	 s;
+	struct rpc	*rpc;
+};
+
+struct command {
+	const char	*name;
+	const char	*sub;		/* second word, or NULL */
+	int		(*run)(struct ctl *, int, char **);
+	const char	*usage;
+};
+
+static const struct command *ctl_command;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage : ecadmctl [options] COMMANDE [arguments]\n"
+"\n"
+"Options :\n"
+"  --server HÔTE:PORT     serveur ecadmd (ECADM_SERVER)\n"
+"  --ca FICHIER           autorité de certification du serveur (ECADM_CA)\n"
+"  --user IDENTIFIANT     identifiant (ECADM_USER)\n"
+"  --password-file F      lire le mot de passe dans F (sinon ECADM_PASSWORD\n"
+"                         ou une saisie au terminal)\n"
+"  --totp CODE            code de vérification, si le compte en demande un\n"
+"  --school UAI           l'école concernée (ECADM_SCHOOL)\n"
+"  --json                 sortie JSON\n"
+"\n"
+"Commandes :\n"
+"  classes                               les classes de l'école\n"
+"  search [--class NOM]... [--state CODE] [--query TEXTE] [--email avec|sans]\n"
+"  stats                                 les comptes par état\n"
+"  staff add LOGIN --role RÔLE [--school UAI]... --name NOM\n"
+"            [--initial-password-file FICHIER]\n"
+"  staff list | staff disable LOGIN | staff set-key LOGIN FICHIER.pub\n"
+"\n"
+"Codes de sortie : 0 fait, 1 refusé par le serveur, 2 usage,\n"
+"3 connexion impossible.\n");
+	exit(EXIT_USAGE);
+}
+
+static void __attribute__((noreturn))
+usage_command(void)
+{
+	fprintf(stderr, "usage : ecadmctl %s\n", ctl_command->usage);
+	exit(EXIT_USAGE);
+}
+
+/* Make a call; on refusal print the code and message and return NULL. */
+static json_t *
+ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
+{
+	struct rpc_reply	*r;
+	json_t			*result;
+
+	if (args == NULL)
+		args = json_object();
+	if (ctl->s.school != NULL && json_object_get(args, "school") == NULL)
+		json_object_set_new(args, "school",
+		    json_string(ctl->s.school));
+	r = rpc_call(ctl->rpc, op, args, CALL_TIMEOUT_MS);
+	if (r == NULL) {
+		fprintf(stderr, "ecadmctl : connexion perdue : %s\n",
+		    rpc_error(ctl->rpc));
+		exit(EXIT_CONNECT);
+	}
+	if (!r->ok) {
+		fprintf(stderr, "ecadmctl : %s : %s\n", r->code, r->message);
+		rpc_reply_free(r);
+		return NULL;
+	}
+	result = json_incref(r->result);
+	if (rp != NULL)
+		*rp = r;
+	else
+		rpc_reply_free(r);
+	return result;
+}
+
+static void
+print_json(json_t *v)
+{
+	char	*s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_ENCODE_ANY);
+
+	puts(s);
+	free(s);
+}
+
+/* Columns of the terminal, or 0 when output is not one. */
+static int
+terminal_width(void)
+{
+	struct winsize	ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ,
+	    &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static char *
+jint(json_t *o, const char *key)
+{
+	char	*s;
+
+	xasprintf(&s, "%lld", (long long)json_integer_value(
+	    json_object_get(o, key)));
+	return s;
+}
+
+/* Parse the options of a command: getopt_long from its first argument. */
+static int
+command_getopt(int argc, char **argv, const struct option *opts)
+{
+	return getopt_long(argc, argv, "+", opts, NULL);
+}
+
+static int
+cmd_classes(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = { "Classe", "Niveaux", "Élèves",
+	    "Responsables", "Activés" };
+	json_t		*res, *c;
+	struct table	*t;
+	char		*n[3];
+	size_t		 i;
+
+	(void)argv;
+	if (argc > 1)
+		usage_command();
+	if ((res = ctl_call(ctl, "classes", NULL, NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(json_object_get(res, "classes"));
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(5, headers);
+	table_align_right(t, 2);
+	table_align_right(t, 3);
+	table_align_right(t, 4);
+	json_array_foreach(json_object_get(res, "classes"), i, c) {
+		n[0] = jint(c, "pupils");
+		n[1] = jint(c, "guardians");
+		n[2] = jint(c, "activated");
+		table_add(t, (const char *const[]){ jstr(c, "name"),
+		    jstr(c, "levels"), n[0], n[1], n[2] });
+		free(n[0]);
+		free(n[1]);
+		free(n[2]);
+	}
+	printf("%s — %s\n\n", jstr(res, "school_name") != NULL ?
+	    jstr(res, "school_name") : jstr(res, "school"),
+	    jstr(res, "school"));
+	table_print(t, stdout, terminal_width());
+	table_free(t);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_search(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "class", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "query", required_argument, NULL, 'q' },
+		{ "email", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const headers[] = { "Élève", "Classe",
+	    "Responsable", "Identifiant", "Mot de passe", "État", "Courriel",
+	    "Remarque" };
+	json_t		*args = json_object(), *classes = json_array();
+	json_t		*res, *row;
+	struct table	*t;
+	const char	*state;
+	size_t		 i;
+	int		 ch;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 'c':
+			json_array_append_new(classes, json_string(optarg));
+			break;
+		case 's':
+			json_object_set_new(args, "state", json_string(optarg));
+			break;
+		case 'q':
+			json_object_set_new(args, "query", json_string(optarg));
+			break;
+		case 'e':
+			json_object_set_new(args, "email", json_string(optarg));
+			break;
+		default:
+			usage_command();
+		}
+	}
+	if (optind != argc)
+		usage_command();
+	if (json_array_size(classes) > 0)
+		json_object_set_new(args, "classes", classes);
+	else
+		json_decref(classes);
+	if ((res = ctl_call(ctl, "search", args, NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(json_object_get(res, "rows"));
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(8, headers);
+	json_array_foreach(json_object_get(res, "rows"), i, row) {
+		state = jstr(row, "state_label");
+		if (json_is_true(json_object_get(row, "expired")))
+			state = "Notifié (expiré)";
+		table_add(t, (const char *const[]){ jstr(row, "pupil"),
+		    jstr(row, "class"), jstr(row, "guardian"),
+		    jstr(row, "login"), jstr(row, "password"), state,
+		    jstr(row, "email"), jstr(row, "reason") });
+	}
+	table_print(t, stdout, terminal_width());
+	printf("\n%zu ligne%s%s\n", json_array_size(json_object_get(res,
+	    "rows")), json_array_size(json_object_get(res, "rows")) > 1 ?
+	    "s" : "", json_is_true(json_object_get(res, "truncated")) ?
+	    " (liste tronquée : précisez la recherche)" : "");
+	table_free(t);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = { "État", "Comptes" };
+	json_t		*res, *st;
+	struct table	*t;
+	char		*n;
+	size_t		 i;
+
+	(void)argv;
+	if (argc > 1)
+		usage_command();
+	if ((res = ctl_call(ctl, "stats", NULL, NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(res);
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(2, headers);
+	table_align_right(t, 1);
+	json_array_foreach(json_object_get(res, "states"), i, st) {
+		n = jint(st, "count");
+		table_add(t, (const char *const[]){ jstr(st, "label"), n });
+		free(n);
+	}
+	n = jint(res, "total");
+	table_add(t, (const char *const[]){ "Total", n });
+	free(n);
+	printf("%s — %s\n\n", jstr(res, "school_name") != NULL ?
+	    jstr(res, "school_name") : jstr(res, "school"),
+	    jstr(res, "school"));
+	table_print(t, stdout, 0);
+	table_free(t);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_staff_add(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "school", required_argument, NULL, 's' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "initial-password-file", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t		*args = json_object(), *schools = json_array(), *res;
+	char		*password = NULL, *cause;
+	const char	*login;
+	int		 ch;
+
+	if (argc < 2 || argv[1][0] == '-')
+		usage_command();
+	login = argv[1];
+	optind = 2;
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 'r':
+			json_object_set_new(args, "role", json_string(optarg));
+			break;
+		case 's':
+			json_array_append_new(schools, json_string(optarg));
+			break;
+		case 'n':
+			json_object_set_new(args, "name", json_string(optarg));
+			break;
+		case 'p':
+			freestr_secret(password);
+			if ((password = settings_read_file(optarg, 4096, NULL,
+			    &cause)) == NULL) {
+				fprintf(stderr, "ecadmctl : %s\n", cause);
+				exit(EXIT_USAGE);
+			}
+			password[strcspn(password, "\r\n")] = '\0';
+			break;
+		default:
+			usage_command();
+		}
+	}
+	if (optind != argc || json_object_get(args, "role") == NULL ||
+	    json_object_get(args, "name") == NULL)
+		usage_command();
+	json_object_set_new(args, "login", json_string(login));
+	json_object_set_new(args, "schools", schools);
+	if (password != NULL)
+		json_object_set_new(args, "password", json_string(password));
+	/* The global --school is not this command's school list. */
+	json_object_set_new(args, "school", json_null());
+	res = ctl_call(ctl, "staff-add", args, NULL);
+	freestr_secret(password);
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		print_json(res);
+	else if (jstr(res, "password") != NULL)
+		printf("Compte %s créé. Mot de passe initial (affiché une "
+		    "seule fois) : %s\n", login, jstr(res, "password"));
+	else
+		printf("Compte %s créé.\n", login);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_staff_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = { "Identifiant", "Nom", "Rôle",
+	    "Écoles", "État", "Clé SSH", "Dernière connexion" };
+	json_t		*res, *st, *sc;
+	struct table	*t;
+	struct buf	 schools;
+	size_t		 i, j;
+
+	(void)argv;
+	if (argc > 1)
+		usage_command();
+	if ((res = ctl_call(ctl, "staff-list", NULL, NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(json_object_get(res, "staff"));
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(7, headers);
+	json_array_foreach(json_object_get(res, "staff"), i, st) {
+		buf_init(&schools);
+		json_array_foreach(json_object_get(st, "schools"), j, sc)
+			buf_printf(&schools, "%s%s", j > 0 ? " " : "",
+			    json_string_value(sc));
+		table_add(t, (const char *const[]){ jstr(st, "login"),
+		    jstr(st, "name"), jstr(st, "role"), buf_cstr(&schools),
+		    json_is_true(json_object_get(st, "disabled")) ?
+		    "désactivé" : "actif",
+		    json_is_true(json_object_get(st, "ssh_key")) ? "oui" :
+		    "non", jstr(st, "last_login") });
+		buf_free(&schools);
+	}
+	table_print(t, stdout, terminal_width());
+	table_free(t);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_staff_disable(struct ctl *ctl, int argc, char **argv)
+{
+	json_t	*res;
+
+	if (argc != 2)
+		usage_command();
+	res = ctl_call(ctl, "staff-disable", json_pack("{s:s, s:n}", "login",
+	    argv[1], "school"), NULL);
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		print_json(res);
+	else
+		printf("Compte %s désactivé.\n", argv[1]);
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
+{
+	json_t	*res;
+	char	*key, *cause;
+
+	if (argc != 3)
+		usage_command();
+	if ((key = settings_read_file(argv[2], 16384, NULL, &cause)) == NULL) {
+		fprintf(stderr, "ecadmctl : %s\n", cause);
+		return EXIT_USAGE;
+	}
+	key[strcspn(key, "\r\n")] = '\0';
+	res = ctl_call(ctl, "staff-set-key", json_pack("{s:s, s:s, s:n}",
+	    "login", argv[1], "key", key, "school"), NULL);
+	free(key);
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		print_json(res);
+	else
+		printf("Clé SSH de %s enregistrée.\n", argv[1]);
+	json_decref(res);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "classes", NULL, cmd_classes, "classes" },
+	{ "search", NULL, cmd_search, "search [--class NOM]... "
+	    "[--state CODE] [--query TEXTE] [--email avec|sans]" },
+	{ "stats", NULL, cmd_stats, "stats" },
+	{ "staff", "add", cmd_staff_add, "staff add LOGIN --role RÔLE "
+	    "[--school UAI]... --name NOM [--initial-password-file FICHIER]" },
+	{ "staff", "list", cmd_staff_list, "staff list" },
+	{ "staff", "disable", cmd_staff_disable, "staff disable LOGIN" },
+	{ "staff", "set-key", cmd_staff_set_key,
+	    "staff set-key LOGIN FICHIER.pub" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* Log in with the settings; exits on failure. */
+static void
+ctl_login(struct ctl *ctl)
+{
+	struct rpc_reply	*r;
+	json_t			*args;
+	char			*cause;
+
+	if (ctl->s.user == NULL) {
+		fprintf(stderr, "ecadmctl : identifiant manquant (--user ou "
+		    "ECADM_USER)\n");
+		exit(EXIT_USAGE);
+	}
+	if (settings_password(&ctl->s, 1, &cause) == -1) {
+		fprintf(stderr, "ecadmctl : %s\n", cause);
+		exit(EXIT_USAGE);
+	}
+	args = json_pack("{s:s, s:s}", "login", ctl->s.user, "password",
+	    ctl->s.password);
+	if (ctl->s.totp != NULL)
+		json_object_set_new(args, "totp", json_string(ctl->s.totp));
+	r = rpc_call(ctl->rpc, "login", args, 60000);
+	if (r == NULL) {
+		fprintf(stderr, "ecadmctl : connexion perdue : %s\n",
+		    rpc_error(ctl->rpc));
+		exit(EXIT_CONNECT);
+	}
+	if (!r->ok) {
+		fprintf(stderr, "ecadmctl : %s : %s\n", r->code, r->message);
+		exit(EXIT_REFUSED);
+	}
+	rpc_reply_free(r);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 'S' },
+		{ "ca", required_argument, NULL, 'C' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "totp", required_argument, NULL, 'T' },
+		{ "school", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct command	*c;
+	struct ctl		 ctl;
+	char			*cause;
+	int			 ch, status;
+
+	utf8_locale_init();
+	log_init("ecadmctl", LOG_LEVEL_WARN, 0);
+	memset(&ctl, 0, sizeof ctl);
+	if (settings_load(&ctl.s, &cause) == -1) {
+		fprintf(stderr, "ecadmctl : %s\n", cause);
+		return EXIT_USAGE;
+	}
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			settings_set(&ctl.s.server, optarg);
+			break;
+		case 'C':
+			settings_set(&ctl.s.ca, optarg);
+			break;
+		case 'u':
+			settings_set(&ctl.s.user, optarg);
+			break;
+		case 'P':
+			settings_set(&ctl.s.password_file, optarg);
+			break;
+		case 'T':
+			settings_set(&ctl.s.totp, optarg);
+			break;
+		case 's':
+			settings_set(&ctl.s.school, optarg);
+			break;
+		case 'j':
+			ctl.s.json = 1;
+			break;
+		case 'V':
+			printf("ecadmctl %s\n", ECADM_VERSION);
+			return 0;
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[0]) != 0)
+			continue;
+		if (c->sub == NULL)
+			break;
+		if (argc > 1 && strcmp(c->sub, argv[1]) == 0) {
+			argc--;
+			argv++;
+			break;
+		}
+	}
+	if (c->name == NULL)
+		usage();
+	ctl_command = c;
+
+	if ((ctl.rpc = settings_connect(&ctl.s, "ecadmctl", &cause)) == NULL) {
+		fprintf(stderr, "ecadmctl : connexion à %s impossible : %s\n",
+		    ctl.s.server, cause);
+		return EXIT_CONNECT;
+	}
+	ctl_login(&ctl);
+	optind = 1;
+	status = c->run(&ctl, argc, argv);
+	rpc_close(ctl.rpc);
+	settings_free(&ctl.s);
+	return status;
+}

@@ -1,0 +1,194 @@
+/* Client settings: config file, environment, password sources. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "settings.h"
+#include "xmalloc.h"
+
+void
+settings_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value != NULL && *value != '\0' ? xstrdup(value) : NULL;
+}
+
+void
+settings_free(struct settings *s)
+{
+	free(s->server);
+	free(s->ca);
+	free(s->user);
+	freestr_secret(s->password);
+	free(s->password_file);
+	free(s->totp);
+	free(s->school);
+	memset(s, 0, sizeof *s);
+}
+
+int
+settings_load(struct settings *s, char **cause)
+{
+	char			*server = NULL, *ca = NULL, *user = NULL;
+	char			*school = NULL, *path;
+	const char		*home, *xdg;
+	const struct config_key	 keys[] = {
+		{ "ecadm", "server", CONFIG_STRING, &server, NULL,
+		    "server address, host:port" },
+		{ "ecadm", "ca", CONFIG_STRING, &ca, NULL,
+		    "CA certificate that signed the server's" },
+		{ "ecadm", "user", CONFIG_STRING, &user, NULL, "login" },
+		{ "ecadm", "school", CONFIG_STRING, &school, NULL,
+		    "UAI of the school to work on" },
+		{ NULL, NULL, CONFIG_STRING, NULL, NULL, NULL },
+	};
+
+	memset(s, 0, sizeof *s);
+	config_defaults(keys);
+	if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && *xdg != '\0')
+		xasprintf(&path, "%s/ecadm/config", xdg);
+	else if ((home = getenv("HOME")) != NULL)
+		xasprintf(&path, "%s/.config/ecadm/config", home);
+	else
+		path = NULL;
+	if (path != NULL && access(path, F_OK) == 0 &&
+	    config_load(keys, path, cause) == -1) {
+		free(path);
+		config_free(keys);
+		return -1;
+	}
+	free(path);
+	s->server = server;
+	s->ca = ca;
+	s->user = user;
+	s->school = school;
+	if (getenv("ECADM_SERVER") != NULL)
+		settings_set(&s->server, getenv("ECADM_SERVER"));
+	if (getenv("ECADM_CA") != NULL)
+		settings_set(&s->ca, getenv("ECADM_CA"));
+	if (getenv("ECADM_USER") != NULL)
+		settings_set(&s->user, getenv("ECADM_USER"));
+	if (getenv("ECADM_SCHOOL") != NULL)
+		settings_set(&s->school, getenv("ECADM_SCHOOL"));
+	if (getenv("ECADM_PASSWORD") != NULL)
+		settings_set(&s->password, getenv("ECADM_PASSWORD"));
+	if (s->server == NULL)
+		s->server = xstrdup("127.0.0.1:7443");
+	return 0;
+}
+
+char *
+settings_read_file(const char *path, size_t max, size_t *lenp, char **cause)
+{
+	struct stat	 st;
+	char		*data;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s : %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (size_t)st.st_size > max) {
+		xasprintf(cause, "%s : fichier absent, spécial ou trop gros",
+		    path);
+		close(fd);
+		return NULL;
+	}
+	data = xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, data + len, (size_t)st.st_size - len);
+		if (n <= 0) {
+			xasprintf(cause, "%s : %s", path, n == 0 ?
+			    "fichier tronqué" : strerror(errno));
+			free(data);
+			close(fd);
+			return NULL;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	data[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return data;
+}
+
+/* Prompt on the terminal without echo. */
+static char *
+settings_prompt(const char *prompt)
+{
+	struct termios	 old, quiet;
+	char		 line[256];
+	FILE		*tty;
+	size_t		 n;
+	int		 ok;
+
+	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+		return NULL;
+	fputs(prompt, tty);
+	fflush(tty);
+	tcgetattr(fileno(tty), &old);
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	ok = fgets(line, sizeof line, tty) != NULL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (!ok)
+		return NULL;
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	return xstrdup(line);
+}
+
+int
+settings_password(struct settings *s, int allow_prompt, char **cause)
+{
+	char	*data, *p;
+
+	if (s->password_file != NULL) {
+		if ((data = settings_read_file(s->password_file, 4096, NULL,
+		    cause)) == NULL)
+			return -1;
+		data[strcspn(data, "\r\n")] = '\0';
+		freestr_secret(s->password);
+		s->password = data;
+		return 0;
+	}
+	if (s->password != NULL)
+		return 0;
+	if (allow_prompt && isatty(STDIN_FILENO) &&
+	    (p = settings_prompt("Mot de passe : ")) != NULL) {
+		s->password = p;
+		return 0;
+	}
+	*cause = xstrdup("mot de passe manquant (ECADM_PASSWORD, "
+	    "--password-file ou un terminal)");
+	return -1;
+}
+
+struct rpc *
+settings_connect(const struct settings *s, const char *client, char **cause)
+{
+	struct rpc_options	o;
+
+	memset(&o, 0, sizeof o);
+	o.server = s->server;
+	o.ca = s->ca;
+	o.client = client;
+	o.timeout_ms = 10000;
+	return rpc_open(&o, cause);
+}

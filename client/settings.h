@@ -1,0 +1,42 @@
+/*
+ * Settings shared by ecadm and ecadmctl (DESIGN.md §13): built-in defaults,
+ * then ~/.config/ecadm/config, then the environment (ECADM_SERVER,
+ * ECADM_CA, ECADM_USER, ECADM_PASSWORD, ECADM_SCHOOL), then options.
+ */
+#ifndef SETTINGS_H
+#define SETTINGS_H
+
+#include "rpc.h"
+
+struct settings {
+	char	*server;
+	char	*ca;
+	char	*user;
+	char	*password;
+	char	*password_file;
+	char	*totp;
+	char	*school;
+	int	 json;
+};
+
+/* Exit statuses of ecadmctl (and ecadm). */
+#define EXIT_REFUSED	1	/* the server said no */
+#define EXIT_USAGE	2
+#define EXIT_CONNECT	3	/* cannot connect, TLS failure */
+
+/* Fill from the config file and the environment; -1 and *cause on a bad
+ * config file. */
+int	 settings_load(struct settings *, char **cause);
+void	 settings_set(char **, const char *);
+void	 settings_free(struct settings *);
+/* Read the password from --password-file, or from the terminal (prompt
+ * on /dev/tty, no echo) when allow_prompt. -1 and *cause if none. */
+int	 settings_password(struct settings *, int allow_prompt, char **cause);
+/* Connect to the configured server as program client. */
+struct rpc *settings_connect(const struct settings *, const char *client,
+	    char **cause);
+/* Read a whole file (at most max bytes); NULL and *cause on failure. */
+char	*settings_read_file(const char *path, size_t max, size_t *len,
+	    char **cause);
+
+#endif

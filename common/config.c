@@ -1,0 +1,138 @@
+/* Table-driven INI configuration on top of inih. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+struct config_state {
+	const struct config_key	*keys;
+	char			*cause;
+};
+
+static int
+config_set(const struct config_key *k, const char *text, char **cause)
+{
+	char	*end;
+	long	 n;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		free(*(char **)k->value);
+		*(char **)k->value = text != NULL && *text != '\0' ?
+		    xstrdup(text) : NULL;
+		return 0;
+	case CONFIG_INT:
+		errno = 0;
+		n = strtol(text, &end, 10);
+		if (*text == '\0' || *end != '\0' || errno != 0 ||
+		    n < INT_MIN || n > INT_MAX) {
+			xasprintf(cause, "[%s] %s: not an integer: %s",
+			    k->section, k->name, text);
+			return -1;
+		}
+		*(int *)k->value = (int)n;
+		return 0;
+	case CONFIG_BOOL:
+		if (strcmp(text, "yes") == 0 || strcmp(text, "true") == 0 ||
+		    strcmp(text, "1") == 0 || strcmp(text, "on") == 0)
+			*(int *)k->value = 1;
+		else if (strcmp(text, "no") == 0 ||
+		    strcmp(text, "false") == 0 || strcmp(text, "0") == 0 ||
+		    strcmp(text, "off") == 0)
+			*(int *)k->value = 0;
+		else {
+			xasprintf(cause, "[%s] %s: not yes or no: %s",
+			    k->section, k->name, text);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+void
+config_defaults(const struct config_key *keys)
+{
+	const struct config_key	*k;
+	char			*cause;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == CONFIG_STRING)
+			*(char **)k->value = NULL;
+		if (k->fallback != NULL && config_set(k, k->fallback,
+		    &cause) != 0)
+			abort();	/* a bad default is a programming error */
+	}
+}
+
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct config_state	*st = arg;
+	const struct config_key	*k;
+
+	for (k = st->keys; k->name != NULL; k++) {
+		if (strcmp(k->section, section) == 0 &&
+		    strcmp(k->name, name) == 0)
+			return config_set(k, value, &st->cause) == 0;
+	}
+	xasprintf(&st->cause, "unknown key [%s] %s", section, name);
+	return 0;
+}
+
+int
+config_load(const struct config_key *keys, const char *path, char **cause)
+{
+	struct config_state	st = { keys, NULL };
+	int			line;
+
+	line = ini_parse(path, config_handler, &st);
+	if (line == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (line != 0) {
+		xasprintf(cause, "%s:%d: %s", path, line,
+		    st.cause != NULL ? st.cause : "syntax error");
+		free(st.cause);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_dump(const struct config_key *keys, FILE *f)
+{
+	const struct config_key	*k;
+	const char		*section = NULL;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (section == NULL || strcmp(section, k->section) != 0) {
+			fprintf(f, "%s[%s]\n", section != NULL ? "\n" : "",
+			    k->section);
+			section = k->section;
+		}
+		fprintf(f, "# %s\n%s%s = %s\n", k->doc,
+		    k->fallback == NULL ? "#" : "", k->name,
+		    k->fallback != NULL ? k->fallback : "");
+	}
+}
+
+void
+config_free(const struct config_key *keys)
+{
+	const struct config_key	*k;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == CONFIG_STRING) {
+			free(*(char **)k->value);
+			*(char **)k->value = NULL;
+		}
+	}
+}

@@ -1,0 +1,242 @@
+/* TLS helpers. Both sides pin TLS 1.3: there is no old client to keep. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+#include "xmalloc.h"
+
+const char *
+tls_error(void)
+{
+	static __thread char	msg[256];
+	unsigned long		e;
+
+	if ((e = ERR_get_error()) == 0)
+		return "no TLS error recorded";
+	ERR_error_string_n(e, msg, sizeof msg);
+	ERR_clear_error();
+	return msg;
+}
+
+static char *
+tls_cause(const char *what, const char *file)
+{
+	char	*cause;
+
+	xasprintf(&cause, "%s%s%s: %s", what, file != NULL ? " " : "",
+	    file != NULL ? file : "", tls_error());
+	return cause;
+}
+
+SSL_CTX *
+tls_server_ctx(const char *cert, const char *key, const char *peer_ca,
+    char **cause)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*cause = tls_cause("SSL_CTX_new", NULL);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* No session tickets: a restarted or other instance could not use
+	 * them, and they would be state kept outside the database. */
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		*cause = tls_cause("certificate", cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		*cause = tls_cause("private key", key);
+		goto fail;
+	}
+	if (peer_ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, peer_ca, NULL) != 1) {
+			*cause = tls_cause("peer CA", peer_ca);
+			goto fail;
+		}
+		/* Ask for a certificate; plain clients send none. */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+SSL_CTX *
+tls_client_ctx(const char *ca, const char *cert, const char *key,
+    char **cause)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		*cause = tls_cause("SSL_CTX_new", NULL);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+			*cause = tls_cause("CA", ca);
+			goto fail;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		*cause = tls_cause("system CA store", NULL);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (cert != NULL && key != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+			*cause = tls_cause("certificate", cert);
+			goto fail;
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, key,
+		    SSL_FILETYPE_PEM) != 1) {
+			*cause = tls_cause("private key", key);
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Wait until fd is readable or writable, or the deadline passes. */
+static int
+tls_wait(int fd, int want_write, int timeout_ms)
+{
+	struct pollfd	pfd = { .fd = fd, .events = want_write ? POLLOUT :
+			    POLLIN };
+	int		n;
+
+	do
+		n = poll(&pfd, 1, timeout_ms);
+	while (n == -1 && errno == EINTR);
+	return n > 0 ? 0 : -1;
+}
+
+/* A TCP connection to the first address of host:port that answers. */
+static int
+tls_tcp_connect(const char *host, const char *port, int timeout_ms,
+    char **cause)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd = -1, error, flags;
+	socklen_t	 len;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
+		xasprintf(cause, "%s: %s", host, gai_strerror(error));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		flags = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && tls_wait(fd, 1, timeout_ms) == 0)) {
+			len = sizeof error;
+			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error,
+			    &len) == 0 && error == 0)
+				break;
+			errno = error;
+		}
+		error = errno;
+		close(fd);
+		fd = -1;
+		errno = error;
+	}
+	if (fd == -1)
+		xasprintf(cause, "%s:%s: %s", host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+SSL *
+tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
+    char **cause)
+{
+	struct in6_addr	 addr;
+	SSL		*ssl;
+	X509_VERIFY_PARAM *param;
+	long		 verify;
+	int		 fd, r, e;
+
+	if ((fd = tls_tcp_connect(host, port, timeout_ms, cause)) == -1)
+		return NULL;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		*cause = tls_cause("SSL_new", NULL);
+		close(fd);
+		return NULL;
+	}
+	SSL_set_fd(ssl, fd);
+	param = SSL_get0_param(ssl);
+	if (inet_pton(AF_INET, host, &addr) == 1 ||
+	    inet_pton(AF_INET6, host, &addr) == 1)
+		X509_VERIFY_PARAM_set1_ip_asc(param, host);
+	else {
+		SSL_set_tlsext_host_name(ssl, host);
+		SSL_set1_host(ssl, host);
+	}
+	while ((r = SSL_connect(ssl)) != 1) {
+		e = SSL_get_error(ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (tls_wait(fd, e == SSL_ERROR_WANT_WRITE,
+			    timeout_ms) == 0)
+				continue;
+			xasprintf(cause, "%s:%s: TLS handshake timed out",
+			    host, port);
+		} else if ((verify = SSL_get_verify_result(ssl)) != X509_V_OK)
+			xasprintf(cause, "%s:%s: server certificate: %s", host,
+			    port, X509_verify_cert_error_string(verify));
+		else
+			*cause = tls_cause("TLS handshake", NULL);
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
+	}
+	return ssl;
+}
+
+char *
+tls_peer_cn(SSL *ssl)
+{
+	X509	*cert;
+	char	 cn[256];
+	int	 n;
+
+	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
+		return NULL;
+	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		X509_free(cert);
+		return NULL;
+	}
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+	    NID_commonName, cn, sizeof cn);
+	X509_free(cert);
+	if (n <= 0)
+		return NULL;
+	return xstrdup(cn);
+}

@@ -1,0 +1,127 @@
+/* Display width of UTF-8 text, for tables on terminals. */
+#include <langinfo.h>
+#include <locale.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "buf.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+void
+utf8_locale_init(void)
+{
+	setlocale(LC_ALL, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+}
+
+size_t
+utf8_decode(const char *s, size_t len, unsigned int *cp)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 c = p[0];
+	size_t			 n, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1, c &= 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 2, c &= 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 3, c &= 0x07;
+	else {
+		*cp = 0xfffd;
+		return 1;
+	}
+	if (len <= n) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			*cp = 0xfffd;
+			return 1;
+		}
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		c = 0xfffd;
+	*cp = c;
+	return n + 1;
+}
+
+/* Cells of one code point: controls are shown as one replacement cell. */
+static int
+cp_width(unsigned int cp)
+{
+	int	w = wcwidth((wchar_t)cp);
+
+	return w < 0 ? 1 : w;
+}
+
+int
+utf8_width(const char *s)
+{
+	size_t		len = strlen(s), n;
+	unsigned int	cp;
+	int		w = 0;
+
+	while (len > 0) {
+		n = utf8_decode(s, len, &cp);
+		w += cp_width(cp);
+		s += n;
+		len -= n;
+	}
+	return w;
+}
+
+/* Append the code point's bytes, or "?" for a control character (text
+ * from the network must not drive the terminal). */
+static void
+fit_add(struct buf *b, const char *s, size_t n, unsigned int cp)
+{
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+		buf_add(b, "?", 1);
+	else
+		buf_add(b, s, n);
+}
+
+char *
+utf8_fit(const char *s, int width, int right_align)
+{
+	struct buf	 b;
+	size_t		 len = strlen(s), n;
+	unsigned int	 cp;
+	int		 w, used = 0, total = utf8_width(s), room;
+
+	buf_init(&b);
+	/* Past the width, keep width - 1 cells for the text and one for
+	 * the ellipsis. */
+	room = total <= width ? width : width - 1;
+	if (right_align && total < width)
+		for (used = 0; used < width - total; used++)
+			buf_add(&b, " ", 1);
+	while (len > 0) {
+		n = utf8_decode(s, len, &cp);
+		w = cp_width(cp);
+		if (used + w > (right_align && total < width ? width : room))
+			break;
+		fit_add(&b, s, n, cp);
+		used += w;
+		s += n;
+		len -= n;
+	}
+	if (len > 0 && width > 0) {
+		buf_add_str(&b, "\xe2\x80\xa6");
+		used++;
+	}
+	while (used++ < width)
+		buf_add(&b, " ", 1);
+	buf_add(&b, "", 1);
+	return (char *)b.data;
+}

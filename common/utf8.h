@@ -1,0 +1,19 @@
+/* UTF-8 text on terminals: columns are counted in display cells (wcwidth),
+ * never in bytes, so "Éloïse" and "Nguyễn" line up with "Martin". */
+#ifndef UTF8_H
+#define UTF8_H
+
+#include <stddef.h>
+
+/* Make LC_CTYPE a UTF-8 one (the user's if it is, else C.UTF-8). */
+void	 utf8_locale_init(void);
+/* Decode one code point at s (at most len bytes); returns the bytes used,
+ * with *cp = U+FFFD for an invalid sequence. */
+size_t	 utf8_decode(const char *s, size_t len, unsigned int *cp);
+/* Display width of the string. */
+int	 utf8_width(const char *);
+/* A new string of exactly width cells: cut with "…" if longer, padded
+ * with spaces if shorter (on the right, or the left if right_align). */
+char	*utf8_fit(const char *, int width, int right_align);
+
+#endif

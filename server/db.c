@@ -1,0 +1,317 @@
+/* libpq helpers: prepared statements, transactions, error mapping. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct db {
+	PGconn		*conn;
+	char		*conninfo;
+	unsigned char	*prepared;	/* by statement id */
+	size_t		 nprepared;
+	int		 in_tx;
+	enum proto_error error;
+	char		 sqlstate[6];
+	char		 message[512];
+};
+
+static atomic_int	 db_next_stmt_id;
+
+/* Quiet libpq's notices (they go to stderr otherwise). */
+static void
+db_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("postgres: %s", message);
+}
+
+static PGconn *
+db_connect(const char *conninfo, char **cause)
+{
+	PGconn	*conn;
+
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		xasprintf(cause, "%s", PQerrorMessage(conn));
+		(*cause)[strcspn(*cause, "\n")] = '\0';
+		PQfinish(conn);
+		return NULL;
+	}
+	PQsetNoticeProcessor(conn, db_notice, NULL);
+	return conn;
+}
+
+struct db *
+db_open(const char *conninfo, char **cause)
+{
+	struct db	*db;
+	PGconn		*conn;
+
+	if ((conn = db_connect(conninfo, cause)) == NULL)
+		return NULL;
+	db = xcalloc(1, sizeof *db);
+	db->conn = conn;
+	db->conninfo = xstrdup(conninfo);
+	db->error = E_INTERNAL;
+	return db;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db->conninfo);
+	free(db->prepared);
+	free(db);
+}
+
+PGconn *
+db_conn(struct db *db)
+{
+	return db->conn;
+}
+
+int
+db_ensure(struct db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	log_warnx("database connection lost, reconnecting");
+	PQreset(db->conn);
+	memset(db->prepared, 0, db->nprepared);
+	db->in_tx = 0;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_warnx("database: %s", PQerrorMessage(db->conn));
+		return -1;
+	}
+	return 0;
+}
+
+/* Record a failed result: keep the SQLSTATE, map it, log what is not the
+ * user's doing. */
+static void
+db_fail(struct db *db, const PGresult *res, const char *what)
+{
+	const char	*state = NULL, *primary = NULL;
+
+	if (res != NULL) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	}
+	snprintf(db->sqlstate, sizeof db->sqlstate, "%s",
+	    state != NULL ? state : "");
+	if (state == NULL) {
+		db->error = E_BUSY;
+		snprintf(db->message, sizeof db->message, "Base de données "
+		    "indisponible, réessayez dans un instant.");
+		log_warnx("%s: %s", what, PQerrorMessage(db->conn));
+		return;
+	}
+	if (strcmp(state, "EC001") == 0) {
+		/* Our triggers speak French already. */
+		db->error = E_BAD_TRANSITION;
+		snprintf(db->message, sizeof db->message, "%s.", primary);
+		return;
+	}
+	if (strcmp(state, "23505") == 0) {
+		db->error = E_CONFLICT;
+		snprintf(db->message, sizeof db->message, "Existe déjà.");
+		return;
+	}
+	if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
+		db->error = E_INVALID;
+		snprintf(db->message, sizeof db->message, "Donnée refusée par "
+		    "la base de données.");
+		log_warnx("%s: %s: %s", what, state, primary);
+		return;
+	}
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0) {
+		db->error = E_BUSY;
+		snprintf(db->message, sizeof db->message, "Opération en "
+		    "conflit avec une autre, réessayez.");
+		return;
+	}
+	db->error = E_INTERNAL;
+	snprintf(db->message, sizeof db->message, "Erreur interne du "
+	    "serveur.");
+	log_warnx("%s: %s: %s", what, state, primary);
+}
+
+static PGresult *
+db_check(struct db *db, PGresult *res, const char *what)
+{
+	ExecStatusType	st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	db_fail(db, res, what);
+	PQclear(res);
+	return NULL;
+}
+
+/* Prepare the statement on this connection if it is not yet. */
+static int
+db_prepare(struct db *db, struct db_stmt *stmt, char *name, size_t len)
+{
+	PGresult	*res;
+	int		 id, zero = 0;
+	size_t		 n;
+
+	if ((id = atomic_load(&stmt->id)) == 0) {
+		id = atomic_fetch_add(&db_next_stmt_id, 1) + 1;
+		if (!atomic_compare_exchange_strong(&stmt->id, &zero, id))
+			id = zero;	/* another thread named it first */
+	}
+	snprintf(name, len, "s%d", id);
+	if ((size_t)id < db->nprepared && db->prepared[id])
+		return 0;
+	res = PQprepare(db->conn, name, stmt->sql, 0, NULL);
+	if (db_check(db, res, "prepare") == NULL)
+		return -1;
+	PQclear(res);
+	if ((size_t)id >= db->nprepared) {
+		n = (size_t)id * 2 + 16;
+		db->prepared = xreallocarray(db->prepared, n, 1);
+		memset(db->prepared + db->nprepared, 0, n - db->nprepared);
+		db->nprepared = n;
+	}
+	db->prepared[id] = 1;
+	return 0;
+}
+
+PGresult *
+db_query(struct db *db, struct db_stmt *stmt, int nparams,
+    const char *const *values)
+{
+	char	name[16];
+
+	if (db_prepare(db, stmt, name, sizeof name) == -1)
+		return NULL;
+	return db_check(db, PQexecPrepared(db->conn, name, nparams, values,
+	    NULL, NULL, 0), name);
+}
+
+PGresult *
+db_exec(struct db *db, const char *sql, int nparams,
+    const char *const *values)
+{
+	return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, values,
+	    NULL, NULL, 0), "exec");
+}
+
+int
+db_run(struct db *db, const char *sql)
+{
+	PGresult	*res;
+
+	if ((res = db_check(db, PQexec(db->conn, sql), sql)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	if (db_run(db, "begin") == -1)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	int	r;
+
+	r = db_run(db, "commit");
+	db->in_tx = 0;
+	return r;
+}
+
+void
+db_rollback(struct db *db)
+{
+	PGresult	*res;
+
+	res = PQexec(db->conn, "rollback");
+	PQclear(res);
+	db->in_tx = 0;
+}
+
+int
+db_in_transaction(struct db *db)
+{
+	return db->in_tx || PQtransactionStatus(db->conn) == PQTRANS_INTRANS ||
+	    PQtransactionStatus(db->conn) == PQTRANS_INERROR;
+}
+
+int
+db_set_context(struct db *db, const char *actor, const char *channel,
+    const char *action, int school_id, const char *detail)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "select set_config('ecadm.actor', $1, true),"
+	    " set_config('ecadm.channel', $2, true),"
+	    " set_config('ecadm.action', coalesce($3, ''), true),"
+	    " set_config('ecadm.school_id', coalesce($4, ''), true),"
+	    " set_config('ecadm.detail', coalesce($5, ''), true)");
+	PGresult		*res;
+	char			 school[16];
+
+	snprintf(school, sizeof school, "%d", school_id);
+	res = db_queryv(db, &stmt, actor, channel, action,
+	    school_id > 0 ? school : NULL, detail);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+enum proto_error
+db_error_code(struct db *db)
+{
+	return db->error;
+}
+
+const char *
+db_error_message(struct db *db)
+{
+	return db->message;
+}
+
+const char *
+db_error_sqlstate(struct db *db)
+{
+	return db->sqlstate;
+}
+
+const char *
+db_get(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+long long
+db_get_int(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int
+db_get_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) &&
+	    PQgetvalue(res, row, col)[0] == 't';
+}

@@ -1,0 +1,846 @@
+/*
+ * The network side of ecadmd: one thread, one epoll set, every TLS
+ * connection non-blocking.
+ *
+ * A connection reads frames into its input buffer and handles them one at a
+ * time: "hello" is answered here, any other request becomes a job for the
+ * worker pool, and the connection reads no further request until that job
+ * comes back (requests of one connection are answered in order). A binary
+ * payload announced by a request (an import file) is collected here, after
+ * the gate has checked that the caller may send it, and travels with the job.
+ *
+ * Workers never touch a connection: they fill the job's reply bytes and hand
+ * the job back through loop_complete(), which queues it and wakes this
+ * thread through an eventfd. A connection that dies while its job runs is
+ * unlinked from the socket at once and freed when the job returns.
+ *
+ * SIGTERM and SIGINT stop the listener; the loop then waits for the jobs in
+ * flight, flushes their replies, closes every connection and returns.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+#include "tls.h"
+#include "xmalloc.h"
+
+/* Time a draining server waits for jobs in flight and unread replies. */
+#define DRAIN_TIMEOUT	30
+/* Input kept unread while a job runs, before the socket stops being read. */
+#define INPUT_LIMIT	(2 * PROTO_REQUEST_MAX + 64)
+
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_OPEN,
+	CONN_CLOSING,		/* flush the output, then close */
+};
+
+struct conn {
+	uint64_t		 id;
+	int			 fd;
+	SSL			*ssl;
+	enum conn_state		 state;
+	unsigned		 peer;
+	int			 hello;		/* hello done */
+	char			 channel[24];
+	char			 addr[64];
+	struct buf		 in;
+	struct buf		 out;
+	uint32_t		 events;	/* epoll interest */
+	int			 want_write;	/* TLS needs the socket writable */
+	struct session		*session;
+	struct job		*busy;		/* job in flight */
+	struct job		*upload;	/* job collecting its payload */
+	size_t			 upload_size;
+	size_t			 upload_got;
+	char			 upload_sha256[65];
+	int			 dead;		/* socket gone, job in flight */
+	struct timespec		 started;
+	struct timespec		 active;	/* last byte read */
+	TAILQ_ENTRY(conn)	 entry;
+};
+
+static TAILQ_HEAD(, conn)	 conns = TAILQ_HEAD_INITIALIZER(conns);
+static unsigned			 nconns;
+static uint64_t			 next_conn_id = 1;
+static int			 epfd = -1;
+static int			 listen_fd = -1;
+static int			 wake_fd = -1;
+static int			 signal_fd = -1;
+static SSL_CTX			*loop_ctx;
+static int			 draining;
+static struct timespec		 drain_started;
+
+/* Completed jobs, handed over by the workers. */
+static pthread_mutex_t		 done_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, job)	 done_jobs = TAILQ_HEAD_INITIALIZER(done_jobs);
+
+/* epoll data of the non-connection descriptors. */
+static char			 tag_listen, tag_wake, tag_signal;
+
+/* Functions that may close a connection return -1 when they did: the
+ * connection may then be freed and must not be touched. */
+static void	conn_close(struct conn *, const char *);
+static void	conn_process(struct conn *);
+static int	conn_write(struct conn *);
+static unsigned			 jobs_in_flight;
+
+double
+timespec_since(const struct timespec *then)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - then->tv_sec) +
+	    (double)(now.tv_nsec - then->tv_nsec) / 1e9;
+}
+
+static void
+conn_log_context(struct conn *c)
+{
+	char	ctx[48];
+
+	if (c == NULL) {
+		log_context_set(NULL);
+		return;
+	}
+	if (c->session != NULL)
+		snprintf(ctx, sizeof ctx, "c%llu s%lld",
+		    (unsigned long long)c->id, (long long)c->session->id);
+	else
+		snprintf(ctx, sizeof ctx, "c%llu", (unsigned long long)c->id);
+	log_context_set(ctx);
+}
+
+/* Make the epoll interest match what the connection waits for. */
+static void
+conn_update_events(struct conn *c)
+{
+	struct epoll_event	ev;
+	uint32_t		events = 0;
+
+	if (c->dead)
+		return;
+	if (c->state == CONN_HANDSHAKE)
+		events = EPOLLIN | (c->want_write ? EPOLLOUT : 0);
+	else {
+		/* Stop reading while a job runs and enough is buffered. */
+		if (c->state == CONN_OPEN &&
+		    (c->busy == NULL || buf_left(&c->in) < INPUT_LIMIT))
+			events |= EPOLLIN;
+		if (buf_left(&c->out) > 0 || c->want_write)
+			events |= EPOLLOUT;
+	}
+	if (events == c->events)
+		return;
+	ev.events = events;
+	ev.data.ptr = c;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == -1)
+		fatal("epoll_ctl mod");
+	c->events = events;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	buf_free(&c->in);
+	buf_free(&c->out);
+	session_free(c->session);
+	free(c);
+}
+
+static void
+job_free(struct job *job)
+{
+	req_clear(&job->req);
+	buf_free(&job->out);
+	free(job);
+}
+
+static void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	conn_log_context(c);
+	log_info("closing %s: %s", c->addr, why);
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->state != CONN_HANDSHAKE)
+		SSL_shutdown(c->ssl);	/* best effort close_notify */
+	SSL_free(c->ssl);
+	close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	if (c->upload != NULL) {
+		job_free(c->upload);
+		c->upload = NULL;
+	}
+	TAILQ_REMOVE(&conns, c, entry);
+	nconns--;
+	if (c->busy != NULL)
+		c->dead = 1;	/* freed when its job comes back */
+	else
+		conn_free(c);
+	log_context_set(NULL);
+}
+
+/* Queue a reply built here (not by a worker). */
+static void
+conn_reply(struct conn *c, json_t *reply)
+{
+	proto_frame_json(&c->out, reply);
+	json_decref(reply);
+}
+
+/* Answer a protocol violation and close once the answer is out. */
+static void
+conn_violation(struct conn *c, const char *why)
+{
+	conn_log_context(c);
+	log_warnx("protocol error from %s: %s", c->addr, why);
+	conn_reply(c, proto_reply_error(0, E_PROTO, NULL));
+	c->state = CONN_CLOSING;
+}
+
+static void
+conn_accept(void)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	struct epoll_event	 ev;
+	struct conn		*c;
+	char			 host[NI_MAXHOST], port[NI_MAXSERV];
+	int			 fd, one = 1;
+
+	for (;;) {
+		len = sizeof ss;
+		fd = accept4(listen_fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				return;
+			if (errno == EMFILE || errno == ENFILE) {
+				log_warn("accept");
+				return;
+			}
+			fatal("accept");
+		}
+		if (draining || nconns >= (unsigned)server_cfg.max_connections) {
+			log_warnx("refusing a connection: %s", draining ?
+			    "shutting down" : "too many connections");
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c = xcalloc(1, sizeof *c);
+		c->id = next_conn_id++;
+		c->fd = fd;
+		c->state = CONN_HANDSHAKE;
+		clock_gettime(CLOCK_MONOTONIC, &c->started);
+		c->active = c->started;
+		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host,
+		    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+			snprintf(c->addr, sizeof c->addr, "%.46s:%.8s", host, port);
+		else
+			snprintf(c->addr, sizeof c->addr, "?");
+		if ((c->ssl = SSL_new(loop_ctx)) == NULL)
+			fatalx("SSL_new: %s", tls_error());
+		SSL_set_fd(c->ssl, fd);
+		SSL_set_accept_state(c->ssl);
+		ev.events = c->events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+			fatal("epoll_ctl add");
+		TAILQ_INSERT_TAIL(&conns, c, entry);
+		nconns++;
+		conn_log_context(c);
+		log_debug("connection from %s", c->addr);
+		log_context_set(NULL);
+	}
+}
+
+/* Tell the kind of peer from its verified client certificate. */
+static unsigned
+conn_peer_kind(struct conn *c)
+{
+	char		*cn;
+	unsigned	 peer = PEER_CLIENT;
+
+	if ((cn = tls_peer_cn(c->ssl)) == NULL)
+		return PEER_CLIENT;
+	if (strcmp(cn, "ecadm-sshd") == 0)
+		peer = PEER_SSHD;
+	else if (strcmp(cn, "ecadm-guichet") == 0)
+		peer = PEER_GUICHET;
+	free(cn);
+	return peer;
+}
+
+static int
+conn_handshake(struct conn *c)
+{
+	int	r, e;
+
+	c->want_write = 0;
+	if ((r = SSL_accept(c->ssl)) == 1) {
+		c->state = CONN_OPEN;
+		c->peer = conn_peer_kind(c);
+		conn_log_context(c);
+		log_debug("TLS established with %s (%s)", c->addr,
+		    SSL_get_version(c->ssl));
+		return 0;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ)
+		return 0;
+	if (e == SSL_ERROR_WANT_WRITE) {
+		c->want_write = 1;
+		return 0;
+	}
+	conn_close(c, e == SSL_ERROR_SSL ? tls_error() : "handshake failed");
+	return -1;
+}
+
+/* Read what the socket has; 0, or -1 if the connection was closed. */
+static int
+conn_read(struct conn *c)
+{
+	int	n, e;
+
+	while (c->busy == NULL || buf_left(&c->in) < INPUT_LIMIT) {
+		n = SSL_read(c->ssl, buf_reserve(&c->in, 16384), 16384);
+		if (n > 0) {
+			buf_commit(&c->in, (size_t)n);
+			clock_gettime(CLOCK_MONOTONIC, &c->active);
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_READ)
+			return 0;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			c->want_write = 1;
+			return 0;
+		}
+		conn_close(c, e == SSL_ERROR_ZERO_RETURN ? "closed by peer" :
+		    e == SSL_ERROR_SSL ? tls_error() : "connection lost");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conn_write(struct conn *c)
+{
+	size_t	len;
+	int	n, e;
+
+	c->want_write = 0;
+	while (buf_left(&c->out) > 0) {
+		len = buf_left(&c->out);
+		if (len > 65536)
+			len = 65536;
+		n = SSL_write(c->ssl, buf_head(&c->out), (int)len);
+		if (n > 0) {
+			buf_consume(&c->out, (size_t)n);
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE) {
+			c->want_write = 1;
+			return 0;
+		}
+		if (e == SSL_ERROR_WANT_READ)
+			return 0;
+		conn_close(c, "write failed");
+		return -1;
+	}
+	if (c->state == CONN_CLOSING && c->busy == NULL) {
+		conn_close(c, draining ? "server shutting down" :
+		    "after protocol error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer hello: check the version, learn the client's name. */
+static void
+conn_hello(struct conn *c, json_int_t id, json_t *args)
+{
+	json_t		*version = json_object_get(args, "version");
+	const char	*client = json_string_value(json_object_get(args,
+			    "client"));
+
+	if (!json_is_integer(version) ||
+	    json_integer_value(version) != PROTO_VERSION) {
+		conn_reply(c, proto_reply_error(id, E_VERSION,
+		    "Version du protocole non prise en charge : mettez à jour "
+		    "le logiciel client."));
+		conn_log_context(c);
+		log_warnx("protocol version mismatch from %s", c->addr);
+		c->state = CONN_CLOSING;
+		return;
+	}
+	if (client == NULL || client[0] == '\0')
+		client = "client";
+	snprintf(c->channel, sizeof c->channel, "%s", client);
+	c->hello = 1;
+	conn_reply(c, proto_reply_ok(id, json_pack("{s:i, s:s, s:s}",
+	    "version", PROTO_VERSION, "server", "ecadmd/" ECADM_VERSION,
+	    "peer", c->peer == PEER_SSHD ? "sshd" :
+	    c->peer == PEER_GUICHET ? "guichet" : "client")));
+}
+
+static void
+conn_dispatch(struct conn *c, struct job *job)
+{
+	if (worker_submit(job) == -1) {
+		conn_reply(c, proto_reply_error(job->req.id, E_BUSY, NULL));
+		job_free(job);
+		return;
+	}
+	c->busy = job;
+	jobs_in_flight++;
+}
+
+/* Start collecting the payload announced by a request. */
+static int
+conn_upload_start(struct conn *c, struct job *job)
+{
+	json_t		*blob = json_object_get(job->req.msg, "blob");
+	json_int_t	 size;
+	const char	*sha;
+
+	size = json_integer_value(json_object_get(blob, "size"));
+	sha = json_string_value(json_object_get(blob, "sha256"));
+	if (!json_is_object(blob) || size <= 0 || size > PROTO_BLOB_MAX ||
+	    sha == NULL || strlen(sha) != 64)
+		return -1;
+	c->upload = job;
+	c->upload_size = (size_t)size;
+	c->upload_got = 0;
+	snprintf(c->upload_sha256, sizeof c->upload_sha256, "%s", sha);
+	return 0;
+}
+
+/* One payload frame of an upload; dispatch the job when it is whole. */
+static void
+conn_upload_frame(struct conn *c, const unsigned char *p, size_t len)
+{
+	struct job	*job = c->upload;
+	char		 sha[65];
+
+	if (len > c->upload_size - c->upload_got) {
+		c->upload = NULL;
+		job_free(job);
+		conn_violation(c, "upload longer than announced");
+		return;
+	}
+	c->upload_got += len;
+	/* A refused upload is read to its end, not kept, then answered. */
+	if (job->req.error == -1)
+		buf_add(&job->req.upload, p, len);
+	if (c->upload_got < c->upload_size)
+		return;
+	c->upload = NULL;
+	if (job->req.error != -1) {
+		req_reply(&job->req, &c->out);
+		job_free(job);
+		return;
+	}
+	proto_sha256_hex(job->req.upload.data, job->req.upload.len, sha);
+	if (strcmp(sha, c->upload_sha256) != 0) {
+		conn_reply(c, proto_reply_error(job->req.id, E_INVALID,
+		    "Fichier altéré pendant le transfert (empreinte "
+		    "SHA-256 différente)."));
+		job_free(job);
+		return;
+	}
+	conn_dispatch(c, job);
+}
+
+/* Handle one request frame. */
+static void
+conn_request(struct conn *c, const unsigned char *p, size_t len)
+{
+	json_t		*msg, *id, *op, *args;
+	struct job	*job;
+	const char	*cause;
+	int		 opi;
+
+	if ((msg = proto_parse(p, len, &cause)) == NULL) {
+		conn_violation(c, cause);
+		return;
+	}
+	id = json_object_get(msg, "id");
+	op = json_object_get(msg, "op");
+	args = json_object_get(msg, "args");
+	if (!json_is_integer(id) || !json_is_string(op) ||
+	    (args != NULL && !json_is_object(args))) {
+		json_decref(msg);
+		conn_violation(c, "request without id, op or args");
+		return;
+	}
+	opi = proto_op_lookup(json_string_value(op));
+	if (!c->hello && opi != OP_HELLO) {
+		json_decref(msg);
+		conn_violation(c, "request before hello");
+		return;
+	}
+	if (opi == -1) {
+		conn_reply(c, proto_reply_error(json_integer_value(id),
+		    E_INVALID, "Opération inconnue."));
+		json_decref(msg);
+		return;
+	}
+	if (opi == OP_HELLO) {
+		conn_hello(c, json_integer_value(id), args);
+		json_decref(msg);
+		return;
+	}
+
+	job = xcalloc(1, sizeof *job);
+	job->conn = c;
+	job->req.conn_id = c->id;
+	job->req.id = json_integer_value(id);
+	job->req.op = (enum proto_op)opi;
+	job->req.msg = msg;
+	if (args == NULL)
+		json_object_set_new(msg, "args", json_object());
+	job->req.args = json_object_get(msg, "args");
+	job->req.peer = c->peer;
+	job->req.channel = c->channel;
+	job->req.session = c->session;
+	job->req.error = -1;
+
+	if (proto_op(job->req.op)->flags & OPF_UPLOAD) {
+		if (conn_upload_start(c, job) == -1) {
+			job_free(job);
+			conn_violation(c, "upload without a valid blob");
+			return;
+		}
+		/*
+		 * Check the role before accepting megabytes: an anonymous
+		 * peer must not make us buffer a file. A refused payload is
+		 * still read (and dropped) so the stream stays in step.
+		 */
+		gate_check_role(&job->req);
+		return;
+	}
+	conn_dispatch(c, job);
+}
+
+/* Handle every complete frame, until a job is in flight. */
+static void
+conn_process(struct conn *c)
+{
+	const unsigned char	*p;
+	size_t			 len;
+	int			 r;
+
+	while (c->state == CONN_OPEN && c->busy == NULL) {
+		r = proto_frame_peek(&c->in, PROTO_REQUEST_MAX, &p, &len);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			conn_violation(c, "frame length out of bounds");
+			break;
+		}
+		if (c->upload != NULL)
+			conn_upload_frame(c, p, len);
+		else
+			conn_request(c, p, len);
+		buf_consume(&c->in, 4 + len);
+	}
+}
+
+static void
+conn_io(struct conn *c, uint32_t events)
+{
+	conn_log_context(c);
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+		conn_close(c, "socket error");
+		return;
+	}
+	if (c->state == CONN_HANDSHAKE) {
+		if (conn_handshake(c) == -1)
+			return;
+		if (c->state == CONN_HANDSHAKE) {
+			conn_update_events(c);
+			log_context_set(NULL);
+			return;
+		}
+	}
+	if (c->state == CONN_OPEN && conn_read(c) == -1)
+		return;
+	conn_process(c);
+	if (conn_write(c) == -1)
+		return;
+	conn_update_events(c);
+	log_context_set(NULL);
+}
+
+void
+loop_complete(struct job *job)
+{
+	uint64_t	one = 1;
+
+	pthread_mutex_lock(&done_lock);
+	TAILQ_INSERT_TAIL(&done_jobs, job, entry);
+	pthread_mutex_unlock(&done_lock);
+	if (write(wake_fd, &one, sizeof one) != sizeof one)
+		fatal("write eventfd");
+}
+
+/* Take back the jobs the workers finished. */
+static void
+loop_collect(void)
+{
+	TAILQ_HEAD(, job)	 jobs = TAILQ_HEAD_INITIALIZER(jobs);
+	struct job		*job;
+	struct conn		*c;
+	uint64_t		 n;
+
+	if (read(wake_fd, &n, sizeof n) == -1 && errno != EAGAIN)
+		fatal("read eventfd");
+	pthread_mutex_lock(&done_lock);
+	TAILQ_CONCAT(&jobs, &done_jobs, entry);
+	pthread_mutex_unlock(&done_lock);
+
+	while ((job = TAILQ_FIRST(&jobs)) != NULL) {
+		TAILQ_REMOVE(&jobs, job, entry);
+		c = job->conn;
+		c->busy = NULL;
+		jobs_in_flight--;
+		if (c->dead) {
+			/* A login that raced a disconnect: drop its session. */
+			session_free(job->req.new_session);
+			job->req.new_session = NULL;
+			job_free(job);
+			conn_free(c);
+			continue;
+		}
+		if (job->req.new_session != NULL) {
+			session_free(c->session);
+			c->session = job->req.new_session;
+			job->req.new_session = NULL;
+		} else if (job->req.end_session) {
+			session_free(c->session);
+			c->session = NULL;
+		}
+		buf_add(&c->out, buf_head(&job->out), buf_left(&job->out));
+		job_free(job);
+		conn_log_context(c);
+		/* Frames that waited behind the job, and bytes SSL holds. */
+		if (c->state == CONN_OPEN && conn_read(c) == -1)
+			continue;
+		conn_process(c);
+		if (conn_write(c) == 0)
+			conn_update_events(c);
+		log_context_set(NULL);
+	}
+}
+
+/* Close connections that outstayed their welcome. */
+static void
+loop_timeouts(void)
+{
+	struct conn	*c, *next;
+	double		 idle_max = server_cfg.session_idle * 60.0 + 300;
+
+	TAILQ_FOREACH_SAFE(c, &conns, entry, next) {
+		if (c->state == CONN_HANDSHAKE &&
+		    timespec_since(&c->started) > server_cfg.handshake_timeout)
+			conn_close(c, "handshake timeout");
+		else if (c->busy == NULL && timespec_since(&c->active) >
+		    idle_max)
+			conn_close(c, "idle timeout");
+	}
+}
+
+static void
+loop_drain(void)
+{
+	struct conn	*c, *next;
+
+	if (draining)
+		return;
+	log_info("shutting down: finishing %u connection(s)", nconns);
+	draining = 1;
+	clock_gettime(CLOCK_MONOTONIC, &drain_started);
+	epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	close(listen_fd);
+	listen_fd = -1;
+	TAILQ_FOREACH_SAFE(c, &conns, entry, next) {
+		if (c->state == CONN_HANDSHAKE) {
+			conn_close(c, "server shutting down");
+			continue;
+		}
+		/* Requests not yet started are dropped; the one in flight
+		 * finishes and its reply is sent before the close. */
+		c->state = CONN_CLOSING;
+		if (conn_write(c) == 0)
+			conn_update_events(c);
+	}
+}
+
+static void
+loop_signal(void)
+{
+	struct signalfd_siginfo	si;
+
+	if (read(signal_fd, &si, sizeof si) != sizeof si)
+		return;
+	if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+		loop_drain();
+	else
+		log_info("signal %u ignored", si.ssi_signo);
+}
+
+static int
+loop_listen(const char *spec)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		*host, *port;
+	int		 fd = -1, one = 1, error;
+
+	host = xstrdup(spec);
+	if ((port = strrchr(host, ':')) == NULL)
+		fatalx("listen: %s: expected host:port", spec);
+	*port++ = '\0';
+	if (host[0] == '[' && port[-2] == ']') {
+		host++;
+		port[-2] = '\0';
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((error = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints,
+	    &res)) != 0)
+		fatalx("listen: %s: %s", spec, gai_strerror(error));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 512) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		fatal("listen: %s", spec);
+	freeaddrinfo(res);
+	if (host[-1] == '[')
+		host--;
+	free(host);
+	return fd;
+}
+
+/* Allow as many descriptors as the hard limit: each session is one. */
+static void
+loop_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+void
+loop_run(void *tls_ctx)
+{
+	struct epoll_event	 ev, evs[64];
+	struct timespec		 last_tick;
+	sigset_t		 mask;
+	int			 n, i;
+	void			*tag;
+
+	loop_ctx = tls_ctx;
+	loop_raise_nofile();
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	if ((wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if ((signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	listen_fd = loop_listen(server_cfg.listen);
+
+	ev.events = EPOLLIN;
+	ev.data.ptr = &tag_listen;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+	ev.data.ptr = &tag_wake;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev);
+	ev.data.ptr = &tag_signal;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, signal_fd, &ev);
+	log_info("listening on %s", server_cfg.listen);
+
+	clock_gettime(CLOCK_MONOTONIC, &last_tick);
+	for (;;) {
+		n = epoll_wait(epfd, evs, 64, 1000);
+		if (n == -1 && errno != EINTR)
+			fatal("epoll_wait");
+		for (i = 0; i < n; i++) {
+			tag = evs[i].data.ptr;
+			if (tag == &tag_listen)
+				conn_accept();
+			else if (tag == &tag_wake)
+				loop_collect();
+			else if (tag == &tag_signal)
+				loop_signal();
+			else
+				conn_io(tag, evs[i].events);
+		}
+		if (timespec_since(&last_tick) >= 1.0) {
+			loop_timeouts();
+			clock_gettime(CLOCK_MONOTONIC, &last_tick);
+		}
+		if (draining && (nconns == 0 ||
+		    timespec_since(&drain_started) > DRAIN_TIMEOUT))
+			break;
+	}
+
+	/* Past the drain timeout: what is left is dropped. */
+	while (!TAILQ_EMPTY(&conns))
+		conn_close(TAILQ_FIRST(&conns), "server stopped");
+	/* Wait for jobs still running for closed connections. */
+	while (jobs_in_flight > 0) {
+		struct pollfd	pfd = { .fd = wake_fd, .events = POLLIN };
+
+		poll(&pfd, 1, 1000);
+		loop_collect();
+	}
+	close(signal_fd);
+	close(wake_fd);
+	close(epfd);
+}

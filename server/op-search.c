@@ -1,0 +1,170 @@
+/*
+ * search: the rows of the Responsables tab. One row per pupil-guardian link
+ * of the scope (a pupil without any guardian on file has one row of its
+ * own), with the pupil, the guardian, the account and why the link cannot
+ * carry an account when it cannot. A director searches one school; the
+ * helpdesk may search the whole academy, then rows are capped.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "server.h"
+
+/* Rows an academy-wide search returns at most. */
+#define SEARCH_ACADEMY_LIMIT	200
+
+static const char *const search_states[] = {
+	"precree", "notifie", "attente", "active", "desactive", NULL
+};
+
+void
+op_search(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "select sc.uai, p.onde_id, p.last_name, p.first_name, c.name,"
+	    "  p.ine, p.level, g.onde_id, g.civility, g.last_name,"
+	    "  g.first_name, l.legal, l.relation, a.login, a.state, st.label,"
+	    "  a.provisional is not null, a.password_hash is not null,"
+	    "  coalesce(a.email, g.email),"
+	    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
+	    "  a.state = 'notifie'"
+	    "   and a.letter_at + interval '3 months' < now()"
+	    " from pupils p"
+	    " join schools sc on sc.id = p.school_id"
+	    " left join classes c on c.id = p.class_id"
+	    " left join links l on l.pupil_id = p.id"
+	    " left join guardians g on g.id = l.guardian_id"
+	    " left join accounts a on a.guardian_id = g.id"
+	    " left join account_states st on st.code = a.state"
+	    " where ($1::int is null or p.school_id = $1)"
+	    "  and ($2::text[] is null or c.name = any ($2::text[]))"
+	    "  and ($3::text is null or a.state = $3)"
+	    "  and ($4::text is null or position(ecadm_fold($4) in"
+	    "   ecadm_fold(concat_ws(' ', p.last_name, p.first_name,"
+	    "   g.last_name, g.first_name, a.login, p.ine))) > 0)"
+	    "  and ($5::boolean is null"
+	    "   or (coalesce(a.email, g.email) is not null) = $5)"
+	    " order by c.name nulls last, ecadm_fold(p.last_name),"
+	    "  ecadm_fold(p.first_name), p.onde_id, ecadm_fold(g.last_name),"
+	    "  ecadm_fold(g.first_name), g.onde_id"
+	    " limit $6");
+	const char		*state, *query, *email, *v[6];
+	json_t			*classes, *rows, *row, *item;
+	struct buf		 list;
+	PGresult		*res;
+	char			 school[16], limit[16], *pupil, *guardian;
+	size_t			 i;
+	int			 r, academy = req->scope.school_id == 0;
+
+	classes = req_arg_strings(req, "classes");
+	state = req_arg_str(req, "state", 0);
+	query = req_arg_str(req, "query", 0);
+	email = req_arg_str(req, "email", 0);
+	if (req->error != -1)
+		goto out;
+	if (state != NULL) {
+		for (i = 0; search_states[i] != NULL; i++) {
+			if (strcmp(search_states[i], state) == 0)
+				break;
+		}
+		if (search_states[i] == NULL) {
+			req_error(req, E_INVALID, "État inconnu : %s.", state);
+			goto out;
+		}
+	}
+	if (email != NULL && strcmp(email, "avec") != 0 &&
+	    strcmp(email, "sans") != 0) {
+		req_error(req, E_INVALID, "Filtre de courriel : « avec » ou "
+		    "« sans ».");
+		goto out;
+	}
+	if (academy && (query == NULL || strlen(query) < 3)) {
+		req_error(req, E_INVALID, "Recherche dans l'académie : "
+		    "saisissez au moins 3 caractères (nom, identifiant, INE).");
+		goto out;
+	}
+	if (query != NULL && query[0] == '\0')
+		query = NULL;
+
+	/* The class names as a text[] literal, every element quoted. */
+	buf_init(&list);
+	if (classes != NULL) {
+		buf_add_str(&list, "{");
+		json_array_foreach(classes, i, item) {
+			const char *p = json_string_value(item);
+
+			buf_add_str(&list, i > 0 ? ",\"" : "\"");
+			for (; *p != '\0'; p++) {
+				if (*p == '"' || *p == '\\')
+					buf_add(&list, "\\", 1);
+				buf_add(&list, p, 1);
+			}
+			buf_add_str(&list, "\"");
+		}
+		buf_add_str(&list, "}");
+	}
+	snprintf(school, sizeof school, "%d", req->scope.school_id);
+	snprintf(limit, sizeof limit, "%d", academy ? SEARCH_ACADEMY_LIMIT + 1 :
+	    1000000);
+	v[0] = academy ? NULL : school;
+	v[1] = classes != NULL ? buf_cstr(&list) : NULL;
+	v[2] = state;
+	v[3] = query;
+	v[4] = email == NULL ? NULL : strcmp(email, "avec") == 0 ? "t" : "f";
+	v[5] = limit;
+	res = db_query(w->db, &stmt, 6, v);
+	buf_free(&list);
+	if (res == NULL) {
+		req_db_error(req, w->db);
+		goto out;
+	}
+
+	rows = json_array();
+	for (r = 0; r < PQntuples(res); r++) {
+		if (academy && r == SEARCH_ACADEMY_LIMIT)
+			break;
+		pupil = person_name(db_get(res, r, 2), db_get(res, r, 3));
+		guardian = NULL;
+		if (db_get(res, r, 7) != NULL)
+			guardian = person_name(db_get(res, r, 9),
+			    db_get(res, r, 10));
+		row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
+		    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
+		    " s:s?, s:b}",
+		    "school", db_get(res, r, 0),
+		    "pupil", pupil,
+		    "pupil_id", db_get(res, r, 1),
+		    "class", db_get(res, r, 4),
+		    "ine", db_get(res, r, 5),
+		    "level", db_get(res, r, 6),
+		    "guardian", guardian,
+		    "guardian_id", db_get(res, r, 7),
+		    "civility", db_get(res, r, 8),
+		    "legal", db_get(res, r, 11) == NULL ? json_null() :
+		    json_boolean(db_get_bool(res, r, 11)),
+		    "relation", db_get(res, r, 12),
+		    "login", db_get(res, r, 13),
+		    "state", db_get(res, r, 14),
+		    "state_label", db_get(res, r, 15),
+		    "password",
+		    "email", db_get(res, r, 18),
+		    "eligible", db_get(res, r, 19) == NULL,
+		    "reason", db_get(res, r, 19),
+		    "expired", db_get_bool(res, r, 20));
+		/* Provisional passwords arrive with notification; a password
+		 * the guardian chose is never shown. */
+		if (db_get_bool(res, r, 17))
+			json_object_set_new(row, "password",
+			    json_string("******"));
+		free(pupil);
+		free(guardian);
+		json_array_append_new(rows, row);
+	}
+	req->result = json_pack("{s:s?, s:o, s:b}", "school",
+	    academy ? NULL : req->scope.uai, "rows", rows, "truncated",
+	    academy && PQntuples(res) > SEARCH_ACADEMY_LIMIT);
+	PQclear(res);
+out:
+	json_decref(classes);
+}

@@ -1,0 +1,368 @@
+/*
+ * Staff accounts, for administrators: add, list, disable, set the SSH key
+ * of ecadm-sshd. Every change is recorded as an event in the same
+ * transaction. A new account gets a generated password that is shown once,
+ * unless the administrator supplies the first password.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "db.h"
+#include "log.h"
+#include "password.h"
+#include "server.h"
+#include "valid.h"
+#include "xmalloc.h"
+
+/* Length of generated staff passwords. */
+#define STAFF_PASSWORD_LEN	16
+
+/* Staff logins: lowercase letters, digits, dots, dashes, underscores. */
+static int
+staff_login_valid(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len < 2 || len > 40)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    (i > 0 && strchr("._-", s[i]) != NULL))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* Staff passwords: 10 to 128 printable characters, letters and digits. */
+static const char *
+staff_password_problem(const char *s)
+{
+	size_t	i, len = strlen(s);
+	int	letters = 0, digits = 0;
+
+	if (len < 10 || len > 128)
+		return "le mot de passe doit compter de 10 à 128 caractères";
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "le mot de passe contient un caractère de "
+			    "contrôle";
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))
+			letters++;
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+	}
+	if (letters == 0 || digits == 0)
+		return "le mot de passe doit contenir des lettres et des "
+		    "chiffres";
+	return NULL;
+}
+
+/* Record an event about a staff account. */
+static int
+staff_event(struct worker *w, struct request *req, const char *staff_id,
+    const char *action, const char *detail)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "insert into events (staff_id, action, actor, channel, detail)"
+	    " values ($1, $2, $3, $4, $5)");
+	PGresult		*res;
+
+	res = db_queryv(w->db, &stmt, staff_id, action, req->session->login,
+	    req->channel, detail);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+void
+op_staff_add(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 insert = DB_STMT(
+	    "insert into staff (login, name, role, password_hash)"
+	    " values ($1, $2, $3, $4) returning id");
+	static struct db_stmt	 school = DB_STMT(
+	    "with s as (insert into schools (uai) values ($2)"
+	    "  on conflict (uai) do update set uai = excluded.uai"
+	    "  returning id)"
+	    " insert into staff_schools (staff_id, school_id)"
+	    " select $1, id from s on conflict do nothing");
+	const char		*login, *name, *role, *given, *cause, *problem;
+	json_t			*schools, *item;
+	char			 generated[STAFF_PASSWORD_LEN + 1], *hash = NULL;
+	char			 staff_id[24], uai[9], *detail = NULL;
+	PGresult		*res;
+	unsigned		 r;
+	size_t			 i, j;
+
+	login = req_arg_str(req, "login", 1);
+	name = req_arg_str(req, "name", 1);
+	role = req_arg_str(req, "role", 1);
+	given = req_arg_str(req, "password", 0);
+	schools = req_arg_strings(req, "schools");
+	if (req->error != -1)
+		goto out;
+	if (!staff_login_valid(login)) {
+		req_error(req, E_INVALID, "Identifiant invalide : 2 à 40 "
+		    "caractères parmi a-z, 0-9, « . », « - » et « _ ».");
+		goto out;
+	}
+	if (name[0] == '\0' || strlen(name) > 100 ||
+	    !valid_utf8_text(name, strlen(name))) {
+		req_error(req, E_INVALID, "Nom invalide.");
+		goto out;
+	}
+	if ((r = proto_role_lookup(role)) == 0) {
+		req_error(req, E_INVALID, "Rôle inconnu : %s (directeur, "
+		    "assistance ou admin).", role);
+		goto out;
+	}
+	if (r == ROLE_DIRECTEUR && json_array_size(schools) == 0) {
+		req_error(req, E_INVALID, "Un directeur doit être rattaché à "
+		    "au moins une école (--school UAI).");
+		goto out;
+	}
+	if (r != ROLE_DIRECTEUR && json_array_size(schools) > 0) {
+		req_error(req, E_INVALID, "Seul un directeur est rattaché à "
+		    "des écoles : l'assistance et les administrateurs voient "
+		    "toute l'académie.");
+		goto out;
+	}
+	json_array_foreach(schools, i, item) {
+		if (valid_uai(json_string_value(item), &cause) == -1) {
+			req_error(req, E_INVALID, "École %s : %s.",
+			    json_string_value(item), cause);
+			goto out;
+		}
+	}
+	if (given != NULL && (problem = staff_password_problem(given)) !=
+	    NULL) {
+		req_error(req, E_INVALID, "Mot de passe refusé : %s.", problem);
+		goto out;
+	}
+	if (given == NULL)
+		password_generate(generated, STAFF_PASSWORD_LEN);
+	/* The slow hash runs outside the transaction. */
+	if ((hash = password_hash(given != NULL ? given : generated)) == NULL) {
+		req_error(req, E_INTERNAL, NULL);
+		goto out;
+	}
+
+	if (db_begin(w->db) == -1)
+		goto fail;
+	if ((res = db_queryv(w->db, &insert, login, name, role, hash)) ==
+	    NULL) {
+		if (db_error_code(w->db) == E_CONFLICT) {
+			db_rollback(w->db);
+			req_error(req, E_CONFLICT, "L'identifiant %s existe "
+			    "déjà.", login);
+			goto out;
+		}
+		goto fail;
+	}
+	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
+	PQclear(res);
+	json_array_foreach(schools, i, item) {
+		for (j = 0; j < 8; j++) {
+			char c = json_string_value(item)[j];
+			uai[j] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+		}
+		uai[8] = '\0';
+		if ((res = db_queryv(w->db, &school, staff_id, uai)) == NULL)
+			goto fail;
+		PQclear(res);
+	}
+	xasprintf(&detail, "%s, rôle %s", name, role);
+	if (staff_event(w, req, staff_id, "staff_add", detail) == -1 ||
+	    db_commit(w->db) == -1)
+		goto fail;
+	log_info("staff %s added as %s by %s", login, role,
+	    req->session->login);
+	req->result = json_pack("{s:s, s:s, s:s}", "login", login, "role",
+	    role, "name", name);
+	if (given == NULL)
+		json_object_set_new(req->result, "password",
+		    json_string(generated));
+	goto out;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+out:
+	OPENSSL_cleanse(generated, sizeof generated);
+	free(hash);
+	free(detail);
+	json_decref(schools);
+}
+
+void
+op_staff_list(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "select s.login, s.name, s.role, s.disabled, s.ssh_key is not null,"
+	    " s.totp_secret is not null,"
+	    " (select string_agg(sc.uai, ',' order by sc.uai)"
+	    "   from staff_schools ss join schools sc on sc.id = ss.school_id"
+	    "   where ss.staff_id = s.id),"
+	    " (select to_char(max(created_at) at time zone 'Europe/Paris',"
+	    "   'YYYY-MM-DD HH24:MI') from staff_sessions"
+	    "   where staff_id = s.id)"
+	    " from staff s order by s.login");
+	PGresult		*res;
+	json_t			*list, *schools;
+	char			*p, *save, *copy;
+	int			 i;
+
+	(void)req;
+	if ((res = db_query(w->db, &stmt, 0, NULL)) == NULL) {
+		req_db_error(req, w->db);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < PQntuples(res); i++) {
+		schools = json_array();
+		if (db_get(res, i, 6) != NULL) {
+			copy = xstrdup(db_get(res, i, 6));
+			for (p = strtok_r(copy, ",", &save); p != NULL;
+			    p = strtok_r(NULL, ",", &save))
+				json_array_append_new(schools, json_string(p));
+			free(copy);
+		}
+		json_array_append_new(list, json_pack(
+		    "{s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:s?}",
+		    "login", db_get(res, i, 0), "name", db_get(res, i, 1),
+		    "role", db_get(res, i, 2), "disabled",
+		    db_get_bool(res, i, 3), "ssh_key", db_get_bool(res, i, 4),
+		    "totp", db_get_bool(res, i, 5), "schools", schools,
+		    "last_login", db_get(res, i, 7)));
+	}
+	PQclear(res);
+	req->result = json_pack("{s:o}", "staff", list);
+}
+
+void
+op_staff_disable(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 disable = DB_STMT(
+	    "update staff set disabled = true where login = $1"
+	    " returning id, disabled");
+	static struct db_stmt	 end = DB_STMT(
+	    "update staff_sessions set ended_at = now()"
+	    " where staff_id = $1 and ended_at is null");
+	const char		*login;
+	PGresult		*res;
+	char			 staff_id[24];
+
+	if ((login = req_arg_str(req, "login", 1)) == NULL)
+		return;
+	if (strcmp(login, req->session->login) == 0) {
+		req_error(req, E_INVALID, "Vous ne pouvez pas désactiver votre "
+		    "propre compte.");
+		return;
+	}
+	if (db_begin(w->db) == -1)
+		goto fail;
+	if ((res = db_queryv(w->db, &disable, login)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+		return;
+	}
+	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
+	PQclear(res);
+	if ((res = db_queryv(w->db, &end, staff_id)) == NULL)
+		goto fail;
+	PQclear(res);
+	if (staff_event(w, req, staff_id, "staff_disable", NULL) == -1 ||
+	    db_commit(w->db) == -1)
+		goto fail;
+	gate_revoke_staff(atoi(staff_id));
+	log_info("staff %s disabled by %s", login, req->session->login);
+	req->result = json_pack("{s:s, s:b}", "login", login, "disabled", 1);
+	return;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+}
+
+/* Check an OpenSSH public key line: a known type, then base64 whose blob
+ * starts with that same type. */
+static int
+staff_key_valid(const char *line, char **normalized)
+{
+	static const char *const types[] = { "ssh-ed25519", "ssh-rsa",
+	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	    "ecdsa-sha2-nistp521", NULL };
+	char		 type[32], b64[8192];
+	unsigned char	 blob[6144];
+	size_t		 i, tlen;
+	int		 n, len;
+
+	if (strlen(line) > 8000 || sscanf(line, "%31s %8191s", type, b64) != 2)
+		return 0;
+	for (i = 0; types[i] != NULL; i++) {
+		if (strcmp(types[i], type) == 0)
+			break;
+	}
+	if (types[i] == NULL)
+		return 0;
+	len = (int)strlen(b64);
+	if (len % 4 != 0 || (n = EVP_DecodeBlock(blob, (unsigned char *)b64,
+	    len)) < 4 + (int)strlen(type))
+		return 0;
+	tlen = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
+	    (size_t)blob[2] << 8 | blob[3];
+	if (tlen != strlen(type) || memcmp(blob + 4, type, tlen) != 0)
+		return 0;
+	xasprintf(normalized, "%s %s", type, b64);
+	return 1;
+}
+
+void
+op_staff_set_key(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "update staff set ssh_key = $2 where login = $1 returning id");
+	const char		*login, *key;
+	char			*normalized = NULL, staff_id[24];
+	PGresult		*res;
+
+	login = req_arg_str(req, "login", 1);
+	key = req_arg_str(req, "key", 1);
+	if (req->error != -1)
+		return;
+	if (!staff_key_valid(key, &normalized)) {
+		req_error(req, E_INVALID, "Clé publique SSH invalide "
+		    "(ssh-ed25519, ssh-rsa ou ecdsa attendue).");
+		return;
+	}
+	if (db_begin(w->db) == -1)
+		goto fail;
+	if ((res = db_queryv(w->db, &stmt, login, normalized)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+		goto out;
+	}
+	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
+	PQclear(res);
+	if (staff_event(w, req, staff_id, "staff_set_key", NULL) == -1 ||
+	    db_commit(w->db) == -1)
+		goto fail;
+	req->result = json_pack("{s:s}", "login", login);
+	goto out;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+out:
+	free(normalized);
+}

@@ -1,0 +1,259 @@
+/*
+ * ecadmd: the server of Responsables, the only owner of the database.
+ *
+ * Concurrency model. One thread runs an epoll loop over every socket
+ * (loop.c): TLS handshakes, reading and writing frames, all non-blocking.
+ * A fixed pool of worker threads (worker.c), each with its own PostgreSQL
+ * connection, takes complete requests from one queue, runs the gate and the
+ * handler, and hands the serialized reply back to the loop.
+ *
+ * Why this and not a single-threaded loop over asynchronous libpq: the
+ * handlers are transactions of several dependent statements (check, update,
+ * write events, render a document); written as straight-line libpq code
+ * they read like the rules they enforce, and a batch stays atomic without
+ * a hand-written state machine per operation. The cost of threads is kept
+ * where it is cheap: a thousand idle sessions are a struct and an SSL object
+ * each in the loop thread, never a thread or a database connection; the
+ * database sees exactly `workers` connections (20 at most); a slow query or
+ * a 100 ms scrypt hash occupies one worker, not the loop, so other clients
+ * keep being served. Workers share nothing but the queue; the loop owns the
+ * connections and the sessions cached on them, and a connection has at
+ * most one request in flight, so no lock guards them.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "log.h"
+#include "migrate.h"
+#include "password.h"
+#include "server.h"
+#include "tls.h"
+#include "xmalloc.h"
+
+#define DEFAULT_CONFIG	"/etc/ecadm/ecadmd.ini"
+
+struct server_config server_cfg;
+static int	log_to_syslog;
+
+static const struct config_key server_keys[] = {
+	{ "server", "listen", CONFIG_STRING, &server_cfg.listen,
+	    "127.0.0.1:7443", "address and port to listen on (host:port)" },
+	{ "server", "workers", CONFIG_INT, &server_cfg.workers, "8",
+	    "worker threads, each with one database connection (1-20)" },
+	{ "server", "max_connections", CONFIG_INT,
+	    &server_cfg.max_connections, "4096",
+	    "connections held at once; more are refused" },
+	{ "server", "max_queue", CONFIG_INT, &server_cfg.max_queue, "10000",
+	    "requests waiting for a worker before E_BUSY is answered" },
+	{ "server", "handshake_timeout", CONFIG_INT,
+	    &server_cfg.handshake_timeout, "10",
+	    "seconds a client has to complete the TLS handshake" },
+	{ "tls", "certificate", CONFIG_STRING, &server_cfg.tls_cert,
+	    "/etc/ecadm/server.crt", "server certificate chain (PEM)" },
+	{ "tls", "key", CONFIG_STRING, &server_cfg.tls_key,
+	    "/etc/ecadm/server.key", "server private key (PEM, mode 0600)" },
+	{ "tls", "peer_ca", CONFIG_STRING, &server_cfg.peer_ca, NULL,
+	    "CA of the client certificates of ecadm-sshd and ecadm-guichet" },
+	{ "database", "url", CONFIG_STRING, &server_cfg.database,
+	    "postgresql:///ecadm", "libpq connection string or URL" },
+	{ "security", "key_file", CONFIG_STRING, &server_cfg.key_file,
+	    "/var/lib/ecadm/secret.key",
+	    "AES-256 key of the provisional passwords, created if missing" },
+	{ "security", "session_idle", CONFIG_INT, &server_cfg.session_idle,
+	    "30", "minutes without a request before a staff session ends" },
+	{ "security", "session_check", CONFIG_INT, &server_cfg.session_check,
+	    "10", "seconds between two checks of a session in the database" },
+	{ "security", "login_max_failures", CONFIG_INT,
+	    &server_cfg.login_max_failures, "5",
+	    "failed logins before the account is locked for a while" },
+	{ "log", "debug", CONFIG_BOOL, &server_cfg.debug, "no",
+	    "log every request" },
+	{ "log", "syslog", CONFIG_BOOL, &log_to_syslog, "no",
+	    "log to syslog instead of standard error" },
+	{ NULL, NULL, CONFIG_STRING, NULL, NULL, NULL },
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: ecadmd [-d] [-c FILE] [serve | migrate | init-admin LOGIN]\n"
+	    "       ecadmd --dump-config | --help | --version\n"
+	    "\n"
+	    "  serve             run the server (the default)\n"
+	    "  migrate           apply the database migrations\n"
+	    "  init-admin LOGIN  create an administrator; its password is\n"
+	    "                    printed once\n"
+	    "  -c FILE           configuration (default " DEFAULT_CONFIG ")\n"
+	    "  -d                log debug messages to standard error\n"
+	    "  --dump-config     print every setting with its default\n");
+	exit(status);
+}
+
+static int
+cmd_migrate(void)
+{
+	char	*cause;
+	int	 n;
+
+	if ((n = migrate_run(server_cfg.database, &cause)) == -1) {
+		log_warnx("migrate: %s", cause);
+		free(cause);
+		return 1;
+	}
+	log_info("database is up to date (%d migration%s applied)", n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+cmd_init_admin(const char *login)
+{
+	char		 password[17], *hash, *cause;
+	const char	*values[3];
+	PGconn		*conn;
+	PGresult	*res;
+	int		 status = 1;
+
+	if (migrate_is_current(server_cfg.database, &cause) != 1) {
+		log_warnx("init-admin: %s", cause != NULL ? cause :
+		    "run 'ecadmd migrate' first");
+		return 1;
+	}
+	password_generate(password, 16);
+	if ((hash = password_hash(password)) == NULL)
+		fatalx("scrypt failed");
+	conn = PQconnectdb(server_cfg.database);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("database: %s", PQerrorMessage(conn));
+		goto out;
+	}
+	values[0] = login;
+	values[1] = hash;
+	values[2] = "init-admin";
+	res = PQexecParams(conn,
+	    "with s as (insert into staff (login, name, role, password_hash)"
+	    "  values ($1, 'Administrateur', 'admin', $2) returning id)"
+	    " insert into events (staff_id, action, actor, channel)"
+	    " select id, 'staff_add', 'ecadmd', $3 from s",
+	    3, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_warnx("init-admin: %s", PQresultErrorMessage(res));
+	else {
+		/* The one time this password is shown. */
+		printf("%s %s\n", login, password);
+		fflush(stdout);
+		status = 0;
+	}
+	PQclear(res);
+out:
+	PQfinish(conn);
+	OPENSSL_cleanse(password, sizeof password);
+	free(hash);
+	return status;
+}
+
+static int
+cmd_serve(void)
+{
+	SSL_CTX		*ctx;
+	sigset_t	 mask;
+	char		*cause;
+
+	if (server_cfg.workers < 1 || server_cfg.workers > 20)
+		fatalx("workers must be between 1 and 20");
+	if (migrate_is_current(server_cfg.database, &cause) != 1)
+		fatalx("database: %s", cause != NULL ? cause :
+		    "schema out of date: run 'ecadmd migrate'");
+	if ((ctx = tls_server_ctx(server_cfg.tls_cert, server_cfg.tls_key,
+	    server_cfg.peer_ca, &cause)) == NULL)
+		fatalx("tls: %s", cause);
+
+	/* The loop takes signals through a signalfd; block them first so
+	 * every thread inherits the mask. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+
+	worker_start();
+	log_info("ecadmd %s ready", ECADM_VERSION);
+	loop_run(ctx);
+	worker_stop();
+	SSL_CTX_free(ctx);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dump-config", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char			*path = NULL, *command;
+	char				*cause;
+	int				 ch, debug = 0, status;
+
+	log_init("ecadmd", LOG_LEVEL_INFO, 0);
+	config_defaults(server_keys);
+	while ((ch = getopt_long(argc, argv, "c:dh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'V':
+			printf("ecadmd %s\n", ECADM_VERSION);
+			return 0;
+		case 'D':
+			config_dump(server_keys, stdout);
+			return 0;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	command = argc > 0 ? argv[0] : "serve";
+
+	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		path = DEFAULT_CONFIG;
+	if (path != NULL && config_load(server_keys, path, &cause) == -1)
+		fatalx("%s", cause);
+	if (debug)
+		server_cfg.debug = 1;
+	log_init("ecadmd", server_cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    log_to_syslog && !debug);
+
+	if (strcmp(command, "serve") == 0 && argc <= 1)
+		status = cmd_serve();
+	else if (strcmp(command, "migrate") == 0 && argc == 1)
+		status = cmd_migrate();
+	else if (strcmp(command, "init-admin") == 0 && argc == 2)
+		status = cmd_init_admin(argv[1]);
+	else
+		usage(2);
+	config_free(server_keys);
+	return status;
+}

@@ -1,0 +1,169 @@
+/* Shared declarations of ecadmd: configuration, requests, the worker pool,
+ * the gate and the operation handlers. server.c explains the model. */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include "compat.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "proto.h"
+
+struct db;
+
+struct server_config {
+	char	*listen;		/* host:port */
+	char	*tls_cert;
+	char	*tls_key;
+	char	*peer_ca;		/* CA of the front-end daemons */
+	char	*database;		/* libpq conninfo or URL */
+	char	*key_file;		/* AES key of provisional passwords */
+	int	 workers;
+	int	 max_connections;
+	int	 max_queue;
+	int	 session_idle;		/* minutes */
+	int	 session_check;		/* seconds between database checks */
+	int	 handshake_timeout;	/* seconds */
+	int	 login_max_failures;
+	int	 debug;
+};
+
+extern struct server_config server_cfg;
+
+struct session_school {
+	int		 id;
+	char		 uai[9];
+	char		*name;		/* NULL until an import names it */
+};
+
+/* A logged-in staff member, cached on the connection. */
+struct session {
+	int64_t			 id;		/* staff_sessions.id */
+	int			 staff_id;
+	char			*login;
+	char			*name;
+	unsigned		 role;
+	size_t			 nschools;
+	struct session_school	*schools;	/* a director's schools */
+	struct timespec		 checked;	/* last confirmed in the db */
+	unsigned		 epoch;		/* revocations seen */
+};
+
+void	 session_free(struct session *);
+
+/* The school an operation runs in, as the gate resolved it. */
+struct scope {
+	int	 school_id;		/* 0: academy-wide */
+	char	 uai[9];
+	char	*school_name;
+};
+
+/* One request, from the frame that brought it to the reply bytes. */
+struct request {
+	uint64_t	 conn_id;
+	json_int_t	 id;
+	enum proto_op	 op;
+	json_t		*msg;		/* the whole message */
+	json_t		*args;		/* its "args", always an object */
+	unsigned	 peer;
+	const char	*channel;	/* the client program, from hello */
+	struct session	*session;	/* NULL before login */
+	struct scope	 scope;
+	struct buf	 upload;	/* binary payload of OPF_UPLOAD ops */
+
+	/* Set by the handler. */
+	json_t		*result;
+	int		 error;		/* -1, or an enum proto_error */
+	char		*message;
+	struct buf	 blob;		/* binary payload of the reply */
+	char		*blob_name;
+	struct session	*new_session;	/* login: the connection's session */
+	int		 end_session;	/* logout */
+};
+
+/* A request on its way to a worker and back. The loop owns the connection;
+ * workers only touch the request. */
+struct job {
+	void			*conn;
+	struct request		 req;
+	struct buf		 out;	/* the reply frames */
+	TAILQ_ENTRY(job)	 entry;
+};
+
+/* One worker thread and its database connection. */
+struct worker {
+	int		 index;
+	pthread_t	 thread;
+	struct db	*db;
+};
+
+/* Set an error reply; the message (French, for people) is printf-like. */
+void	req_error(struct request *, enum proto_error, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Set the error reply that matches the last database failure. */
+void	req_db_error(struct request *, struct db *);
+/* Typed views of the arguments; NULL or fallback when absent. Wrong types
+ * set an E_INVALID error and return NULL or fallback. */
+const char *req_arg_str(struct request *, const char *name, int required);
+json_int_t req_arg_int(struct request *, const char *name,
+	    json_int_t fallback);
+int	 req_arg_bool(struct request *, const char *name, int fallback);
+/* The string array argument (a lone string counts as one); NULL if absent. */
+json_t	*req_arg_strings(struct request *, const char *name);
+/* Serialize the reply into out. */
+void	 req_reply(struct request *, struct buf *out);
+void	 req_clear(struct request *);
+
+/* loop.c: the network side. */
+void	 loop_run(void *tls_ctx);
+/* Called by a worker when a job is done. */
+void	 loop_complete(struct job *);
+
+/* worker.c: the pool. */
+void	 worker_start(void);
+void	 worker_stop(void);
+/* Queue a job; -1 if the queue is full. */
+int	 worker_submit(struct job *);
+size_t	 worker_queued(void);
+
+/* gate.c: the one check before any handler. */
+int	 gate_check_role(struct request *);
+int	 gate_run(struct worker *, struct request *);
+/* Forget cached sessions of that staff member (they are disabled). */
+void	 gate_revoke_staff(int staff_id);
+
+/* session.c */
+/* What a client learns of its session (with its token after a login). */
+json_t	*session_describe(const struct session *, const char *token);
+void	 session_login(struct worker *, struct request *);
+void	 session_resume(struct worker *, struct request *);
+void	 session_logout(struct worker *, struct request *);
+/* Check a cached session against the database if it is due; 0 if valid. */
+int	 session_refresh(struct worker *, struct request *);
+
+/* Handlers, one file each (op-*.c). */
+typedef void (*op_handler)(struct worker *, struct request *);
+void	 op_whoami(struct worker *, struct request *);
+void	 op_classes(struct worker *, struct request *);
+void	 op_search(struct worker *, struct request *);
+void	 op_stats(struct worker *, struct request *);
+void	 op_staff_add(struct worker *, struct request *);
+void	 op_staff_list(struct worker *, struct request *);
+void	 op_staff_disable(struct worker *, struct request *);
+void	 op_staff_set_key(struct worker *, struct request *);
+
+/* Run the handler of req->op (worker.c). */
+void	 op_dispatch(struct worker *, struct request *);
+
+/* "LAST First", as the ministry's lists write people (text.c). */
+char	*person_name(const char *last, const char *first);
+
+/* Seconds between two CLOCK_MONOTONIC readings. */
+double	 timespec_since(const struct timespec *);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * The worker pool: a fixed number of threads, each with its own database
+ * connection, taking jobs from one FIFO queue. A worker runs the gate, then
+ * the handler, serializes the reply and hands the job back to the loop.
+ * Handlers are plain sequential code over libpq: the concurrency lives here
+ * and in loop.c, nowhere else.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+static pthread_mutex_t		 queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 queue_cond = PTHREAD_COND_INITIALIZER;
+static TAILQ_HEAD(, job)	 queue = TAILQ_HEAD_INITIALIZER(queue);
+static size_t			 queue_len;
+static int			 queue_stop;
+static struct worker		*workers;
+static int			 nworkers;
+
+/* The handler of each operation; the loop answers hello itself. */
+static const op_handler handlers[OP__COUNT] = {
+	[OP_LOGIN] = session_login,
+	[OP_RESUME] = session_resume,
+	[OP_LOGOUT] = session_logout,
+	[OP_WHOAMI] = op_whoami,
+	[OP_CLASSES] = op_classes,
+	[OP_SEARCH] = op_search,
+	[OP_STATS] = op_stats,
+	[OP_STAFF_ADD] = op_staff_add,
+	[OP_STAFF_LIST] = op_staff_list,
+	[OP_STAFF_DISABLE] = op_staff_disable,
+	[OP_STAFF_SET_KEY] = op_staff_set_key,
+};
+
+void
+req_error(struct request *req, enum proto_error e, const char *fmt, ...)
+{
+	va_list	ap;
+
+	req->error = (int)e;
+	free(req->message);
+	req->message = NULL;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(&req->message, fmt, ap) == -1)
+			fatal("vasprintf");
+		va_end(ap);
+	}
+}
+
+void
+req_db_error(struct request *req, struct db *db)
+{
+	req_error(req, db_error_code(db), "%s", db_error_message(db));
+}
+
+const char *
+req_arg_str(struct request *req, const char *name, int required)
+{
+	json_t	*v = json_object_get(req->args, name);
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			req_error(req, E_INVALID, "Paramètre manquant : %s.",
+			    name);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		req_error(req, E_INVALID, "Paramètre invalide : %s.", name);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+json_int_t
+req_arg_int(struct request *req, const char *name, json_int_t fallback)
+{
+	json_t	*v = json_object_get(req->args, name);
+
+	if (v == NULL || json_is_null(v))
+		return fallback;
+	if (!json_is_integer(v)) {
+		req_error(req, E_INVALID, "Paramètre invalide : %s.", name);
+		return fallback;
+	}
+	return json_integer_value(v);
+}
+
+int
+req_arg_bool(struct request *req, const char *name, int fallback)
+{
+	json_t	*v = json_object_get(req->args, name);
+
+	if (v == NULL || json_is_null(v))
+		return fallback;
+	if (!json_is_boolean(v)) {
+		req_error(req, E_INVALID, "Paramètre invalide : %s.", name);
+		return fallback;
+	}
+	return json_is_true(v);
+}
+
+json_t *
+req_arg_strings(struct request *req, const char *name)
+{
+	json_t	*v = json_object_get(req->args, name), *item;
+	size_t	 i;
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return json_pack("[O]", v);
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			if (!json_is_string(item))
+				goto bad;
+		}
+		return json_incref(v);
+	}
+bad:
+	req_error(req, E_INVALID, "Paramètre invalide : %s.", name);
+	return NULL;
+}
+
+void
+req_reply(struct request *req, struct buf *out)
+{
+	json_t	*reply;
+	char	 sha[65];
+
+	if (req->error != -1) {
+		reply = proto_reply_error(req->id, (enum proto_error)req->error,
+		    req->message);
+		proto_frame_json(out, reply);
+		json_decref(reply);
+		return;
+	}
+	reply = proto_reply_ok(req->id, req->result);
+	req->result = NULL;
+	if (req->blob.len > 0) {
+		proto_sha256_hex(req->blob.data, req->blob.len, sha);
+		json_object_set_new(reply, "blob", json_pack("{s:I, s:s, s:s}",
+		    "size", (json_int_t)req->blob.len, "sha256", sha, "name",
+		    req->blob_name != NULL ? req->blob_name : "document"));
+	}
+	proto_frame_json(out, reply);
+	json_decref(reply);
+	if (req->blob.len > 0)
+		proto_frame_blob(out, req->blob.data, req->blob.len);
+}
+
+void
+req_clear(struct request *req)
+{
+	json_decref(req->msg);
+	json_decref(req->result);
+	free(req->message);
+	free(req->scope.school_name);
+	/* Replies and uploads may carry provisional passwords. */
+	buf_free_secret(&req->blob);
+	buf_free(&req->upload);
+	free(req->blob_name);
+	session_free(req->new_session);
+	memset(req, 0, sizeof *req);
+}
+
+void
+op_dispatch(struct worker *w, struct request *req)
+{
+	op_handler	h = handlers[req->op];
+
+	if (h == NULL)
+		fatalx("no handler for %s", proto_op(req->op)->name);
+	h(w, req);
+}
+
+/* Run one job: the gate, the handler, the reply. */
+static void
+worker_run(struct worker *w, struct job *job)
+{
+	struct request	*req = &job->req;
+	struct timespec	 start;
+	char		 ctx[48];
+
+	if (req->session != NULL)
+		snprintf(ctx, sizeof ctx, "c%llu s%lld w%d",
+		    (unsigned long long)req->conn_id,
+		    (long long)req->session->id, w->index);
+	else
+		snprintf(ctx, sizeof ctx, "c%llu w%d",
+		    (unsigned long long)req->conn_id, w->index);
+	log_context_set(ctx);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+
+	if (db_ensure(w->db) == -1)
+		req_error(req, E_BUSY, "Base de données indisponible, "
+		    "réessayez dans un instant.");
+	else if (gate_run(w, req) == 0) {
+		op_dispatch(w, req);
+		if (db_in_transaction(w->db)) {
+			/* A handler that left a transaction open is a bug;
+			 * its work is not committed. */
+			log_warnx("%s left a transaction open",
+			    proto_op(req->op)->name);
+			db_rollback(w->db);
+		}
+	}
+	log_debug("%s %s (%.1f ms)", proto_op(req->op)->name,
+	    req->error == -1 ? "ok" : proto_error_name(req->error),
+	    timespec_since(&start) * 1000);
+	req_reply(req, &job->out);
+	log_context_set(NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	struct job	*job;
+
+	for (;;) {
+		pthread_mutex_lock(&queue_lock);
+		while (TAILQ_EMPTY(&queue) && !queue_stop)
+			pthread_cond_wait(&queue_cond, &queue_lock);
+		if (TAILQ_EMPTY(&queue)) {
+			pthread_mutex_unlock(&queue_lock);
+			break;
+		}
+		job = TAILQ_FIRST(&queue);
+		TAILQ_REMOVE(&queue, job, entry);
+		queue_len--;
+		pthread_mutex_unlock(&queue_lock);
+
+		worker_run(w, job);
+		loop_complete(job);
+	}
+	return NULL;
+}
+
+void
+worker_start(void)
+{
+	sigset_t	all, old;
+	char		*cause;
+	int		 i;
+
+	nworkers = server_cfg.workers;
+	workers = xcalloc((size_t)nworkers, sizeof *workers);
+	/* Signals belong to the loop's signalfd: workers block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < nworkers; i++) {
+		workers[i].index = i;
+		if ((workers[i].db = db_open(server_cfg.database,
+		    &cause)) == NULL)
+			fatalx("database: %s", cause);
+		if (pthread_create(&workers[i].thread, NULL, worker_main,
+		    &workers[i]) != 0)
+			fatalx("pthread_create");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	log_info("%d workers started", nworkers);
+}
+
+void
+worker_stop(void)
+{
+	int	i;
+
+	pthread_mutex_lock(&queue_lock);
+	queue_stop = 1;
+	pthread_cond_broadcast(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	for (i = 0; i < nworkers; i++) {
+		pthread_join(workers[i].thread, NULL);
+		db_close(workers[i].db);
+	}
+	free(workers);
+	workers = NULL;
+}
+
+int
+worker_submit(struct job *job)
+{
+	pthread_mutex_lock(&queue_lock);
+	if (queue_len >= (size_t)server_cfg.max_queue) {
+		pthread_mutex_unlock(&queue_lock);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&queue, job, entry);
+	queue_len++;
+	pthread_cond_signal(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	return 0;
+}
+
+size_t
+worker_queued(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&queue_lock);
+	n = queue_len;
+	pthread_mutex_unlock(&queue_lock);
+	return n;
+}
