@@ -4,7 +4,6 @@
 #   make check        unit and integration tests, then again under ASan/UBSan
 #   make demo         a private database, the daemons and ecadm on a demo school
 #   make serve/stop   the same stack in the background, for scripts (var/env)
-#   make bench        the benchmarks of DESIGN.md §10
 #   make install      PREFIX=/usr/local DESTDIR=
 
 VERSION		 = 0.1.0
@@ -80,7 +79,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf
 
 .PHONY: all deps check check-unit check-integration check-asan demo serve \
-	stop bench install clean
+	stop install clean
 
 all: $(PROGRAMS)
 
@@ -151,8 +150,8 @@ check-unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
 check-integration: all
-	ECADM_BUILD=$(BUILD) /usr/bin/python3 -m unittest discover -v \
-	    -s tests/integration -t tests
+	ECADM_BUILD=$(BUILD) /usr/bin/python3 -m unittest discover \
+	    -s tests/integration -p 'test_*.py' -v
 
 check-asan:
 	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
@@ -176,9 +175,10 @@ install: all
 	install -m 755 $(BUILD)/ecadmctl $(BUILD)/ecadm $(DESTDIR)$(BINDIR)/
 	install -m 644 doc/ecadm.1 doc/ecadmctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 doc/ecadmd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 644 etc/ecadmd.service \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system/
-	install -m 640 etc/ecadmd.ini $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
+	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/ecadmd.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadmd.service
+	install -m 640 etc/ecadmd.ini \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
 
 clean:
 	rm -rf build build-san

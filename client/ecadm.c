@@ -81,6 +81,7 @@ main(int argc, char **argv)
 	log_init("ecadm", LOG_LEVEL_WARN, 0);
 	if (settings_load(&s, &cause) == -1) {
 		fprintf(stderr, "ecadm : %s\n", cause);
+		free(cause);
 		return EXIT_USAGE;
 	}
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -115,11 +116,15 @@ main(int argc, char **argv)
 	if (s.password_file != NULL && settings_password(&s, 0,
 	    &cause) == -1) {
 		fprintf(stderr, "ecadm : %s\n", cause);
+		free(cause);
+		settings_free(&s);
 		return EXIT_USAGE;
 	}
 	if ((rpc = settings_connect(&s, "ecadm", &cause)) == NULL) {
 		fprintf(stderr, "ecadm : connexion à %s impossible : %s\n",
 		    s.server, cause);
+		free(cause);
+		settings_free(&s);
 		return EXIT_CONNECT;
 	}
 

@@ -500,6 +500,7 @@ ctl_login(struct ctl *ctl)
 	}
 	if (!r->ok) {
 		fprintf(stderr, "ecadmctl : %s : %s\n", r->code, r->message);
+		rpc_reply_free(r);
 		exit(EXIT_REFUSED);
 	}
 	rpc_reply_free(r);
@@ -530,6 +531,7 @@ main(int argc, char **argv)
 	memset(&ctl, 0, sizeof ctl);
 	if (settings_load(&ctl.s, &cause) == -1) {
 		fprintf(stderr, "ecadmctl : %s\n", cause);
+		free(cause);
 		return EXIT_USAGE;
 	}
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -585,6 +587,8 @@ main(int argc, char **argv)
 	if ((ctl.rpc = settings_connect(&ctl.s, "ecadmctl", &cause)) == NULL) {
 		fprintf(stderr, "ecadmctl : connexion à %s impossible : %s\n",
 		    ctl.s.server, cause);
+		free(cause);
+		settings_free(&ctl.s);
 		return EXIT_CONNECT;
 	}
 	ctl_login(&ctl);

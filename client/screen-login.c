@@ -55,6 +55,7 @@ login_draw(struct screen *sc, struct tui *t)
 {
 	struct login	*l = sc->data;
 	char		 stars[FIELD_MAX];
+	const char	*hint;
 	int		 y = LINES / 2 - 4, x = COLS / 2 - 25, n;
 
 	if (x < 0)
@@ -74,6 +75,10 @@ login_draw(struct screen *sc, struct tui *t)
 	tui_print(y + 5, x, l->busy ? "Connexion en cours…" :
 	    "Entrée : valider · Tab : champ suivant · Échap : quitter", 60,
 	    A_DIM);
+	/* make demo shows the demo logins here. */
+	if ((hint = getenv("ECADM_LOGIN_HINT")) != NULL)
+		tui_print(y + 7, x > 10 ? x - 10 : 0, hint, COLS - (x > 10 ?
+		    x - 10 : 0), A_BOLD);
 }
 
 static int

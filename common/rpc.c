@@ -394,7 +394,7 @@ rpc_open(const struct rpc_options *o, char **cause)
 		return NULL;
 	}
 	*port++ = '\0';
-	if (host[0] == '[' && port[-2] == ']') {
+	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
 		port[-2] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}

@@ -211,6 +211,9 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 		} else if ((verify = SSL_get_verify_result(ssl)) != X509_V_OK)
 			xasprintf(cause, "%s:%s: server certificate: %s", host,
 			    port, X509_verify_cert_error_string(verify));
+		else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+			xasprintf(cause, "%s:%s: connection closed during the "
+			    "TLS handshake", host, port);
 		else
 			*cause = tls_cause("TLS handshake", NULL);
 		SSL_free(ssl);

@@ -722,14 +722,15 @@ static int
 loop_listen(const char *spec)
 {
 	struct addrinfo	 hints, *res, *ai;
-	char		*host, *port;
+	char		*copy, *host, *port;
 	int		 fd = -1, one = 1, error;
 
-	host = xstrdup(spec);
+	copy = host = xstrdup(spec);
 	if ((port = strrchr(host, ':')) == NULL)
 		fatalx("listen: %s: expected host:port", spec);
 	*port++ = '\0';
-	if (host[0] == '[' && port[-2] == ']') {
+	/* [::1]:7443 */
+	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
 		host++;
 		port[-2] = '\0';
 	}
@@ -755,9 +756,7 @@ loop_listen(const char *spec)
 	if (fd == -1)
 		fatal("listen: %s", spec);
 	freeaddrinfo(res);
-	if (host[-1] == '[')
-		host--;
-	free(host);
+	free(copy);
 	return fd;
 }
 

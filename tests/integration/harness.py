@@ -1,0 +1,316 @@
+"""The stack the integration tests run against: a throwaway PostgreSQL
+cluster, certificates from tools/mkcerts.sh, the demo data, and ecadmd on
+a free loopback port. One stack serves every test module of a run; tests
+that change shared state (a lockout, a disabled account) make their own
+staff accounts.
+
+ECADM_BUILD names the build directory (build, or build-san for the
+sanitizer run); the daemons' logs are scanned for sanitizer reports.
+"""
+
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("ECADM_BUILD", "build"))
+PYTHON = "/usr/bin/python3"
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+
+# The demo extraction: two schools (the second to prove scopes).
+SCHOOL_A = "0330001X"
+SCHOOL_B = "0330002Y"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bindir():
+    dirs = sorted(d for d in os.listdir("/usr/lib/postgresql")
+                  if os.path.isdir(os.path.join("/usr/lib/postgresql", d, "bin")))
+    return os.path.join("/usr/lib/postgresql", dirs[-1], "bin")
+
+
+def sanitizer_report(text):
+    """The first lines of a sanitizer report in text, or None."""
+    m = SANITIZER_RE.search(text)
+    if m is None:
+        return None
+    return text[max(0, m.start() - 200):m.start() + 2000]
+
+
+class Daemon:
+    """A running ecadmd with its config and log."""
+
+    def __init__(self, stack, name, port, extra=""):
+        self.stack = stack
+        self.port = port
+        self.config = os.path.join(stack.dir, name + ".ini")
+        self.log = os.path.join(stack.dir, name + ".log")
+        with open(self.config, "w") as f:
+            f.write(stack.config_text(port) + extra)
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "ecadmd"), "-d", "-c", self.config, "serve"],
+            stdout=logf, stderr=logf, env=self.stack.env())
+        logf.close()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ecadmd exited: " + self.read_log())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("ecadmd did not listen: " + self.read_log())
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
+class Stack:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="ecadm-test-")
+        # PostgreSQL runs as the postgres user when we are root: it must
+        # be able to reach its directories.
+        os.chmod(self.dir, 0o755)
+        self.pg_port = free_port()
+        self.pg_dir = os.path.join(self.dir, "pg")
+        self.tls = os.path.join(self.dir, "tls")
+        self.daemons = []
+        self.users = {}
+        self.demo_csv = os.path.join(self.dir, "demo.csv")
+
+    # -- set-up ----------------------------------------------------------
+    def env(self, **extra):
+        e = dict(os.environ)
+        e.update({"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                  "ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1",
+                  "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"})
+        for k in ("ECADM_SERVER", "ECADM_CA", "ECADM_USER", "ECADM_PASSWORD",
+                  "ECADM_SCHOOL", "XDG_CONFIG_HOME"):
+            e.pop(k, None)
+        e["HOME"] = self.dir
+        e.update(extra)
+        return e
+
+    def run(self, *args, **kw):
+        return subprocess.run(args, check=True, capture_output=True,
+                              env=self.env(), **kw)
+
+    def database_url(self):
+        return "postgresql:///ecadm?host=%s&port=%d&user=ecadm" % (
+            os.path.join(self.pg_dir, "run"), self.pg_port)
+
+    def config_text(self, port):
+        return (
+            "[server]\nlisten = 127.0.0.1:%d\nworkers = 4\n"
+            "[tls]\ncertificate = %s/server.crt\nkey = %s/server.key\n"
+            "peer_ca = %s/ca.crt\n"
+            "[database]\nurl = %s\n"
+            "[security]\nkey_file = %s/secret.key\nsession_check = 0\n"
+            % (port, self.tls, self.tls, self.tls, self.database_url(),
+               self.dir))
+
+    def setup(self):
+        os.makedirs(self.pg_dir)
+        os.chmod(self.pg_dir, 0o755)
+        env = self.env(PGCLUSTER_OPTS="-c fsync=off -c synchronous_commit=off"
+                       " -c full_page_writes=off")
+        for action in ("init", "start"):
+            subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
+                            self.pg_dir, str(self.pg_port), action],
+                           check=True, env=env, capture_output=True)
+        self.run("sh", os.path.join(ROOT, "tools/mkcerts.sh"), self.tls)
+        self.main = Daemon(self, "ecadmd", free_port())
+        self.run(os.path.join(BUILD, "ecadmd"), "-c", self.main.config,
+                 "migrate")
+        out = self.run(os.path.join(BUILD, "ecadmd"), "-c", self.main.config,
+                       "init-admin", "admin").stdout.decode().split()
+        self.users["admin"] = out[1]
+        self.run(PYTHON, os.path.join(ROOT, "tools/gen-onde.py"),
+                 "--schools", "2", "--pupils", "240", "-o", self.demo_csv)
+        self.load(self.demo_csv)
+        self.main.start()
+        self.daemons.append(self.main)
+        self.add_staff("dir.a", "directeur", [SCHOOL_A], "Anne Directrice")
+        self.add_staff("dir.b", "directeur", [SCHOOL_B], "Bruno Directeur")
+        self.add_staff("help", "assistance", [], "Hélène Assistance")
+        return self
+
+    def load(self, csv_path):
+        self.run(os.path.join(pg_bindir(), "psql"), "-X", "-q",
+                 self.database_url(), "-v", "file=" + csv_path, "-f",
+                 os.path.join(ROOT, "tools/demo-load.sql"))
+
+    def add_staff(self, login, role, schools, name):
+        args = ["staff", "add", login, "--role", role, "--name", name]
+        for s in schools:
+            args += ["--school", s]
+        res = self.ctl(*args, user="admin", json=True)
+        assert res.returncode == 0, res.stderr
+        self.users[login] = json.loads(res.stdout)["password"]
+
+    # -- use -------------------------------------------------------------
+    def ctl(self, *args, user=None, password=None, json=False, port=None,
+            env=None, input=None, timeout=120):
+        """Run ecadmctl; returns the CompletedProcess (text)."""
+        cmd = [os.path.join(BUILD, "ecadmctl"), "--server",
+               "127.0.0.1:%d" % (port or self.main.port), "--ca",
+               os.path.join(self.tls, "ca.crt")]
+        e = self.env()
+        if user is not None:
+            cmd += ["--user", user]
+            e["ECADM_PASSWORD"] = password if password is not None \
+                else self.users[user]
+        if json:
+            cmd.append("--json")
+        if env:
+            e.update(env)
+        res = subprocess.run(cmd + list(args), capture_output=True,
+                             text=True, env=e, input=input, timeout=timeout)
+        report = sanitizer_report(res.stderr)
+        if report:
+            raise AssertionError("sanitizer report from ecadmctl:\n" + report)
+        return res
+
+    def ctl_json(self, *args, user="dir.a", **kw):
+        res = self.ctl(*args, user=user, json=True, **kw)
+        if res.returncode != 0:
+            raise AssertionError("ecadmctl %s exited %d: %s" % (
+                " ".join(args), res.returncode, res.stderr))
+        return json.loads(res.stdout)
+
+    def psql(self, sql, check=True):
+        """Run SQL as the server's role; returns (returncode, out, err)."""
+        res = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-q",
+                              "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                              self.database_url(), "-c", sql],
+                             capture_output=True, text=True, env=self.env())
+        if check and res.returncode != 0:
+            raise AssertionError("psql failed: %s\n%s" % (sql, res.stderr))
+        return res.returncode, res.stdout.strip(), res.stderr
+
+    def connect(self, port=None, cert=None):
+        """A raw TLS socket to ecadmd, for protocol tests."""
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tls,
+                                                             "ca.crt"))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        if cert:
+            ctx.load_cert_chain(os.path.join(self.tls, cert + ".crt"),
+                                os.path.join(self.tls, cert + ".key"))
+        raw = socket.create_connection(("127.0.0.1", port or self.main.port),
+                                       10)
+        return Client(ctx.wrap_socket(raw, server_hostname="127.0.0.1"))
+
+    # -- tear-down -------------------------------------------------------
+    def teardown(self):
+        for d in self.daemons:
+            d.stop()
+        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
+                        self.pg_dir, str(self.pg_port), "stop"],
+                       capture_output=True, env=self.env())
+        if os.environ.get("ECADM_KEEP_TEST_DIR") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Client:
+    """The protocol spoken by hand: frames of JSON over TLS."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.next_id = 1
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, msg):
+        data = json.dumps(msg).encode()
+        self.sock.sendall(struct.pack(">I", len(data)) + data)
+
+    def recv_exact(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise EOFError("connection closed")
+            out += chunk
+        return out
+
+    def recv(self):
+        (n,) = struct.unpack(">I", self.recv_exact(4))
+        return json.loads(self.recv_exact(n))
+
+    def call(self, op, **args):
+        rid = self.next_id
+        self.next_id += 1
+        self.send({"id": rid, "op": op, "args": args})
+        reply = self.recv()
+        assert reply["id"] == rid, reply
+        return reply
+
+    def hello(self, version=1):
+        return self.call("hello", version=version, client="tests")
+
+    def login(self, user, password):
+        return self.call("login", login=user, password=password)
+
+    def closed(self, timeout=5):
+        """Whether the server closed the connection (EOF within timeout)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(4096):
+                    return True
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_stack = None
+
+
+def stack():
+    """The shared stack, started on first use."""
+    global _stack
+    if _stack is None:
+        _stack = Stack()
+        atexit.register(_stack.teardown)
+        _stack.setup()
+    return _stack

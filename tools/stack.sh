@@ -1,0 +1,177 @@
+#!/bin/sh
+# stack.sh start|stop|demo|status: the Responsables stack of this checkout,
+# everything under var/ (never committed).
+#
+#   start  a private PostgreSQL cluster, certificates from a generated CA,
+#          the schema, the demo academy loaded once, ecadmd on loopback in
+#          the background, and var/env for scripts (DESIGN.md §11)
+#   demo   start, then open ecadm on the demo school
+#   stop   stop ecadmd and PostgreSQL
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+var=$top/var
+build=$top/${BUILD:-build}
+pg_port=${ECADM_PG_PORT:-54329}
+port=${ECADM_PORT:-7443}
+director=dir.demo
+helpdesk=assistance.demo
+admin=admin
+
+say() { printf '%s\n' "$*"; }
+
+# Whether the process in a pid file is alive.
+running() {
+	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+wait_port() {
+	i=0
+	while ! /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			say "stack: nothing listens on port $1; see $2" >&2
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+ctl() {	# user password args...
+	u=$1 p=$2
+	shift 2
+	ECADM_PASSWORD=$p "$build/ecadmctl" --server "127.0.0.1:$port" \
+	    --ca "$var/tls/ca.crt" --user "$u" "$@"
+}
+
+secret() {	# name: the stored demo password
+	cat "$var/secrets/$1"
+}
+
+start() {
+	mkdir -p "$var/log" "$var/run" "$var/mail/new" "$var/mail/cur" \
+	    "$var/mail/tmp" "$var/demo" "$var/secrets"
+	chmod 755 "$var"
+	chmod 700 "$var/secrets"
+
+	if [ ! -d "$var/pg/data" ]; then
+		say "stack: creating the PostgreSQL cluster in var/pg"
+		mkdir -p "$var/pg"
+		chmod 755 "$var/pg"
+		sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" init
+	fi
+	if ! sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" status 2>/dev/null; then
+		sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" start
+	fi
+	[ -f "$var/tls/ca.crt" ] || sh "$top/tools/mkcerts.sh" "$var/tls"
+
+	dburl="postgresql:///ecadm?host=$var/pg/run&port=$pg_port&user=ecadm"
+	cat >"$var/ecadmd.ini" <<EOF2
+# Written by tools/stack.sh for this checkout; see doc/ecadmd.8.
+[server]
+listen = 127.0.0.1:$port
+workers = 4
+[tls]
+certificate = $var/tls/server.crt
+key = $var/tls/server.key
+peer_ca = $var/tls/ca.crt
+[database]
+url = $dburl
+[security]
+key_file = $var/secrets/server.key
+EOF2
+	"$build/ecadmd" -c "$var/ecadmd.ini" migrate 2>>"$var/log/ecadmd.log"
+
+	if running "$var/run/ecadmd.pid"; then
+		say "stack: ecadmd already running"
+	else
+		"$build/ecadmd" -c "$var/ecadmd.ini" serve \
+		    >>"$var/log/ecadmd.log" 2>&1 &
+		echo $! >"$var/run/ecadmd.pid"
+		wait_port "$port" "$var/log/ecadmd.log"
+	fi
+
+	if [ ! -f "$var/demo/loaded" ]; then
+		say "stack: loading the demo academy"
+		/usr/bin/python3 "$top/tools/gen-onde.py" --schools 3 \
+		    --pupils 240 -o "$var/demo/onde.csv"
+		"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" \
+		    -X -q "$dburl" -v file="$var/demo/onde.csv" \
+		    -f "$top/tools/demo-load.sql" >/dev/null
+		(umask 077
+		"$build/ecadmd" -c "$var/ecadmd.ini" init-admin "$admin" \
+		    2>>"$var/log/ecadmd.log" | cut -d' ' -f2 >"$var/secrets/$admin"
+		ctl "$admin" "$(secret $admin)" --json staff add "$director" \
+		    --role directeur --school "$(demo_uai)" \
+		    --name "Claire Demonet" |
+		    sed -n 's/.*"password": "\(.*\)".*/\1/p' >"$var/secrets/$director"
+		ctl "$admin" "$(secret $admin)" --json staff add "$helpdesk" \
+		    --role assistance --name "Hugo Assistance" |
+		    sed -n 's/.*"password": "\(.*\)".*/\1/p' >"$var/secrets/$helpdesk")
+		touch "$var/demo/loaded"
+	fi
+	write_env "$dburl"
+}
+
+demo_uai() {
+	sed -n '2s/^\([^;]*\);.*/\1/p' "$var/demo/onde.csv"
+}
+
+write_env() {
+	(umask 077
+	cat >"$var/env" <<EOF2
+# Written by tools/stack.sh (make serve): the demo stack of this checkout.
+export ECADM_SERVER=127.0.0.1:$port
+export ECADM_CA=$var/tls/ca.crt
+export ECADM_MAILDIR=$var/mail
+export ECADM_DATABASE_URL='$1'
+export ECADM_DEMO_UAI=$(demo_uai)
+export ECADM_ADMIN_USER=$admin
+export ECADM_ADMIN_PASSWORD=$(secret $admin)
+export ECADM_DIRECTOR_USER=$director
+export ECADM_DIRECTOR_PASSWORD=$(secret $director)
+export ECADM_HELPDESK_USER=$helpdesk
+export ECADM_HELPDESK_PASSWORD=$(secret $helpdesk)
+# ECADM_GUICHET_URL and ECADM_SSH_PORT come with ecadm-guichet and
+# ecadm-sshd, which this version does not have yet.
+EOF2
+	)
+	say "stack: ecadmd on 127.0.0.1:$port; settings in var/env"
+}
+
+stop() {
+	if running "$var/run/ecadmd.pid"; then
+		kill -TERM "$(cat "$var/run/ecadmd.pid")"
+		i=0
+		while running "$var/run/ecadmd.pid" && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+	rm -f "$var/run/ecadmd.pid"
+	if [ -d "$var/pg/data" ]; then
+		sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" stop
+	fi
+	say "stack: stopped"
+}
+
+case ${1:-} in
+start)
+	start
+	;;
+stop)
+	stop
+	;;
+demo)
+	start
+	. "$var/env"
+	ECADM_USER=$ECADM_DIRECTOR_USER \
+	ECADM_LOGIN_HINT="Démo : $ECADM_DIRECTOR_USER, mot de passe $ECADM_DIRECTOR_PASSWORD" \
+	    "$build/ecadm" || true
+	say "stack: the services keep running; 'make stop' stops them."
+	;;
+*)
+	echo "usage: stack.sh start|stop|demo" >&2
+	exit 2
+	;;
+esac
