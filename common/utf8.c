@@ -80,12 +80,14 @@ utf8_width(const char *s)
 	return w;
 }
 
-/* Append the code point's bytes, or "?" for a control character (text
- * from the network must not drive the terminal). */
+/* Append the code point's bytes, or "?" for a control character or an
+ * invalid byte (text from the network must not drive the terminal). */
 static void
 fit_add(struct buf *b, const char *s, size_t n, unsigned int cp)
 {
-	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+	/* A lone invalid byte decodes to U+FFFD in one byte: never copy it. */
+	if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
+	    (cp == 0xfffd && n == 1))
 		buf_add(b, "?", 1);
 	else
 		buf_add(b, s, n);

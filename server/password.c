@@ -81,9 +81,18 @@ password_verify(const char *password, const char *phc)
 {
 	unsigned char	 salt[SALT_LEN], want[HASH_LEN], got[HASH_LEN];
 	const char	*salt64, *hash64;
+	char		 prefix[64];
 	int		 ln, r, p, n, ok;
 
-	if (sscanf(phc, "$scrypt$ln=%d,r=%d,p=%d$%n", &ln, &r, &p, &n) != 3)
+
+	/* %n is only reached when the whole prefix matched; printing the
+	 * numbers back refuses "+15", " 15" and other loose forms. */
+	n = 0;
+	if (sscanf(phc, "$scrypt$ln=%d,r=%d,p=%d$%n", &ln, &r, &p, &n) != 3 ||
+	    n == 0)
+		return 0;
+	snprintf(prefix, sizeof prefix, "$scrypt$ln=%d,r=%d,p=%d$", ln, r, p);
+	if (strlen(prefix) != (size_t)n || strncmp(phc, prefix, (size_t)n) != 0)
 		return 0;
 	/* Bound the parameters a stored string may ask for. */
 	if (ln < 10 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 4)

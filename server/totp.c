@@ -69,11 +69,9 @@ totp_verify(const char *secret, const char *code)
 	long	 want;
 	int	 d, ok = 0, got;
 
-	if (strlen(code) != 6)
+	if (strlen(code) != 6 || strspn(code, "0123456789") != 6)
 		return 0;
 	want = strtol(code, &end, 10);
-	if (*end != '\0' || want < 0)
-		return 0;
 	/* Check every window, not stopping early, to keep the time flat. */
 	for (d = -1; d <= 1; d++) {
 		got = totp_code(secret, now + d * 30);
