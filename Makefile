@@ -62,7 +62,8 @@ SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
 		   server/gate.c server/session.c server/db.c server/migrate.c \
 		   server/password.c server/totp.c server/text.c \
 		   server/op-whoami.c server/op-classes.c server/op-search.c \
-		   server/op-stats.c server/op-staff.c
+		   server/op-stats.c server/op-staff.c server/op-import.c \
+		   server/onde.c server/crypto.c
 CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
 TUI_SRCS	 = client/ecadm.c client/settings.c client/screen-login.c \
 		   client/screen-responsables.c client/widget-table.c \
@@ -76,7 +77,8 @@ TUI_OBJS	 = $(TUI_SRCS:%.c=$(BUILD)/%.o)
 
 PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
-		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf
+		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
+		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
 
 .PHONY: all deps check check-unit check-integration check-asan demo serve \
 	stop install clean
@@ -113,7 +115,7 @@ $(BUILD)/sql-embed.o: $(BUILD)/sql-embed.c
 
 $(BUILD)/ecadmd: $(SERVER_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SERVER_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SERVER_PKGS)) -lcsv
 
 $(BUILD)/ecadmctl: $(CTL_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
@@ -135,6 +137,14 @@ $(BUILD)/tests/test-buf: $(BUILD)/tests/test-buf.o $(COMMON_OBJS)
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 $(BUILD)/tests/test-password: $(BUILD)/tests/test-password.o \
     $(BUILD)/server/password.o $(BUILD)/server/totp.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-onde: $(BUILD)/tests/test-onde.o \
+    $(BUILD)/server/onde.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka) -lcsv
+$(BUILD)/tests/test-crypto: $(BUILD)/tests/test-crypto.o \
+    $(BUILD)/server/crypto.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 

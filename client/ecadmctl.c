@@ -61,6 +61,7 @@ usage(void)
 "  classes                               les classes de l'école\n"
 "  search [--class NOM]... [--state CODE] [--query TEXTE] [--email avec|sans]\n"
 "  stats                                 les comptes par état\n"
+"  import FICHIER [--dry-run]            charger une extraction ONDE\n"
 "  staff add LOGIN --role RÔLE [--school UAI]... --name NOM\n"
 "            [--initial-password-file FICHIER]\n"
 "  staff list | staff disable LOGIN | staff set-key LOGIN FICHIER.pub\n"
@@ -77,19 +78,22 @@ usage_command(void)
 	exit(EXIT_USAGE);
 }
 
-/* Make a call; on refusal print the code and message and return NULL. */
+/* Make a call (with an upload when data is set); on refusal print the
+ * code, the message and the details, and return NULL. */
 static json_t *
-ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
+ctl_call_upload(struct ctl *ctl, const char *op, json_t *args,
+    const void *data, size_t len, struct rpc_reply **rp)
 {
 	struct rpc_reply	*r;
-	json_t			*result;
+	json_t			*result, *d;
+	size_t			 i;
 
 	if (args == NULL)
 		args = json_object();
 	if (ctl->s.school != NULL && json_object_get(args, "school") == NULL)
 		json_object_set_new(args, "school",
 		    json_string(ctl->s.school));
-	r = rpc_call(ctl->rpc, op, args, CALL_TIMEOUT_MS);
+	r = rpc_call_upload(ctl->rpc, op, args, data, len, CALL_TIMEOUT_MS);
 	if (r == NULL) {
 		fprintf(stderr, "ecadmctl : connexion perdue : %s\n",
 		    rpc_error(ctl->rpc));
@@ -97,6 +101,10 @@ ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
 	}
 	if (!r->ok) {
 		fprintf(stderr, "ecadmctl : %s : %s\n", r->code, r->message);
+		json_array_foreach(r->details, i, d) {
+			fprintf(stderr, "  %s\n", json_string_value(
+			    json_object_get(d, "text")));
+		}
 		rpc_reply_free(r);
 		return NULL;
 	}
@@ -106,6 +114,12 @@ ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
 	else
 		rpc_reply_free(r);
 	return result;
+}
+
+static json_t *
+ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
+{
+	return ctl_call_upload(ctl, op, args, NULL, 0, rp);
 }
 
 static void
@@ -146,11 +160,11 @@ jint(json_t *o, const char *key)
 	return s;
 }
 
-/* Parse the options of a command: getopt_long from its first argument. */
+/* Parse the options of a command, before or after its operands. */
 static int
 command_getopt(int argc, char **argv, const struct option *opts)
 {
-	return getopt_long(argc, argv, "+", opts, NULL);
+	return getopt_long(argc, argv, "", opts, NULL);
 }
 
 static int
@@ -320,10 +334,6 @@ cmd_staff_add(struct ctl *ctl, int argc, char **argv)
 	const char	*login;
 	int		 ch;
 
-	if (argc < 2 || argv[1][0] == '-')
-		usage_command();
-	login = argv[1];
-	optind = 2;
 	while ((ch = command_getopt(argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -348,9 +358,10 @@ cmd_staff_add(struct ctl *ctl, int argc, char **argv)
 			usage_command();
 		}
 	}
-	if (optind != argc || json_object_get(args, "role") == NULL ||
+	if (optind != argc - 1 || json_object_get(args, "role") == NULL ||
 	    json_object_get(args, "name") == NULL)
 		usage_command();
+	login = argv[optind];
 	json_object_set_new(args, "login", json_string(login));
 	json_object_set_new(args, "schools", schools);
 	if (password != NULL)
@@ -457,11 +468,99 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* One line of the import summary: "élèves : 480 (12 créés, …)". */
+static void
+import_line(json_t *res, const char *key, const char *label,
+    const char *const *parts)
+{
+	json_t	*o = json_object_get(res, key);
+	char	*cell = utf8_fit(label, 13, 0);
+	int	 i, first = 1;
+
+	/* printf pads bytes, not cells: "élèves" needs utf8_fit. */
+	printf("  %s %6lld", cell, (long long)json_integer_value(
+	    json_object_get(o, "total")));
+	free(cell);
+	for (i = 0; parts[i] != NULL; i += 2) {
+		printf("%s%lld %s", first ? " (" : ", ",
+		    (long long)json_integer_value(json_object_get(o,
+		    parts[i])), parts[i + 1]);
+		first = 0;
+	}
+	printf("%s\n", first ? "" : ")");
+}
+
+static int
+cmd_import(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t		*res, *a;
+	char		*data, *cause;
+	size_t		 len;
+	int		 ch, dry_run = 0;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		if (ch != 'n')
+			usage_command();
+		dry_run = 1;
+	}
+	if (optind != argc - 1)
+		usage_command();
+	if ((data = settings_read_file(argv[optind], 1024u << 20, &len,
+	    &cause)) == NULL) {
+		fprintf(stderr, "ecadmctl : %s\n", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	res = ctl_call_upload(ctl, "import", json_pack("{s:b, s:n}",
+	    "dry_run", dry_run, "school"), data, len, NULL);
+	free(data);
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(res);
+		json_decref(res);
+		return 0;
+	}
+	printf("%s%s : %lld lignes (%s), %.1f s\n", dry_run ?
+	    "Simulation de l'import de " : "Import de ", argv[optind],
+	    (long long)json_integer_value(json_object_get(res, "lines")),
+	    jstr(res, "encoding"), json_real_value(json_object_get(res,
+	    "seconds")));
+	import_line(res, "schools", "écoles", (const char *const[]){
+	    "created", "créées", "updated", "modifiées", NULL });
+	import_line(res, "pupils", "élèves", (const char *const[]){
+	    "created", "créés", "updated", "modifiés", "unchanged",
+	    "inchangés", "left", "partis", NULL });
+	import_line(res, "guardians", "responsables", (const char *const[]){
+	    "created", "créés", "updated", "modifiés", "unchanged",
+	    "inchangés", NULL });
+	import_line(res, "links", "liens", (const char *const[]){
+	    "created", "créés", "updated", "modifiés", "unchanged",
+	    "inchangés", "removed", "retirés", NULL });
+	a = json_object_get(res, "accounts");
+	printf("  %-13s        %lld créés, %lld désactivés, %lld réactivés\n",
+	    "comptes", (long long)json_integer_value(json_object_get(a,
+	    "created")), (long long)json_integer_value(json_object_get(a,
+	    "deactivated")), (long long)json_integer_value(json_object_get(a,
+	    "reactivated")));
+	if (!json_is_true(json_object_get(res, "changed")))
+		printf("Aucun changement : la base était déjà à jour.\n");
+	if (dry_run)
+		printf("Simulation : rien n'a été enregistré.\n");
+	json_decref(res);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "classes", NULL, cmd_classes, "classes" },
 	{ "search", NULL, cmd_search, "search [--class NOM]... "
 	    "[--state CODE] [--query TEXTE] [--email avec|sans]" },
 	{ "stats", NULL, cmd_stats, "stats" },
+	{ "import", NULL, cmd_import, "import FICHIER [--dry-run]" },
 	{ "staff", "add", cmd_staff_add, "staff add LOGIN --role RÔLE "
 	    "[--school UAI]... --name NOM [--initial-password-file FICHIER]" },
 	{ "staff", "list", cmd_staff_list, "staff list" },
@@ -592,7 +691,8 @@ main(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	ctl_login(&ctl);
-	optind = 1;
+	/* 0 makes getopt start afresh (GNU) for the command's options. */
+	optind = 0;
 	status = c->run(&ctl, argc, argv);
 	rpc_close(ctl.rpc);
 	settings_free(&ctl.s);

@@ -69,6 +69,7 @@ rpc_reply_free(struct rpc_reply *r)
 	if (r == NULL)
 		return;
 	json_decref(r->result);
+	json_decref(r->details);
 	free(r->code);
 	free(r->message);
 	if (r->blob != NULL)
@@ -170,6 +171,7 @@ rpc_parse_reply(struct rpc *rpc, const unsigned char *p, size_t len)
 		r->message = xstrdup(json_string_value(json_object_get(error,
 		    "message")) != NULL ? json_string_value(json_object_get(
 		    error, "message")) : "Erreur du serveur.");
+		r->details = json_incref(json_object_get(error, "details"));
 	}
 	blob = json_object_get(msg, "blob");
 	if (blob != NULL) {

@@ -26,6 +26,7 @@ struct rpc_reply {
 	json_t		*result;	/* when ok */
 	char		*code;		/* when not: E_... */
 	char		*message;	/* French, for people */
+	json_t		*details;	/* some errors: a list of parts */
 	unsigned char	*blob;		/* binary payload, if any */
 	size_t		 blob_len;
 	char		*blob_name;

@@ -6,10 +6,14 @@
  * helpdesk may search the whole academy, then rows are capped.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "db.h"
+#include "log.h"
 #include "server.h"
+#include "xmalloc.h"
 
 /* Rows an academy-wide search returns at most. */
 #define SEARCH_ACADEMY_LIMIT	200
@@ -18,6 +22,34 @@ static const char *const search_states[] = {
 	"precree", "notifie", "attente", "active", "desactive", NULL
 };
 
+/*
+ * The password column: the provisional password in clear while the
+ * guardian has not chosen one (the director reprints it), "******" once
+ * they have, nothing before notification.
+ */
+static void
+search_password(json_t *row, PGresult *res, int r)
+{
+	unsigned char	*sealed;
+	char		*clear;
+	size_t		 len;
+
+	if (db_get(res, r, 16) != NULL) {
+		sealed = crypto_bytea_parse(db_get(res, r, 16), &len);
+		clear = sealed != NULL ? crypto_open(db_get_int(res, r, 21),
+		    sealed, len) : NULL;
+		free(sealed);
+		if (clear == NULL) {
+			log_warnx("provisional password of account %s does "
+			    "not decrypt", db_get(res, r, 21));
+			return;
+		}
+		json_object_set_new(row, "password", json_string(clear));
+		freestr_secret(clear);
+	} else if (db_get_bool(res, r, 17))
+		json_object_set_new(row, "password", json_string("******"));
+}
+
 void
 op_search(struct worker *w, struct request *req)
 {
@@ -25,11 +57,12 @@ op_search(struct worker *w, struct request *req)
 	    "select sc.uai, p.onde_id, p.last_name, p.first_name, c.name,"
 	    "  p.ine, p.level, g.onde_id, g.civility, g.last_name,"
 	    "  g.first_name, l.legal, l.relation, a.login, a.state, st.label,"
-	    "  a.provisional is not null, a.password_hash is not null,"
+	    "  a.provisional, a.password_hash is not null,"
 	    "  coalesce(a.email, g.email),"
 	    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
 	    "  a.state = 'notifie'"
-	    "   and a.letter_at + interval '3 months' < now()"
+	    "   and a.letter_at + interval '3 months' < now(),"
+	    "  a.id"
 	    " from pupils p"
 	    " join schools sc on sc.id = p.school_id"
 	    " left join classes c on c.id = p.class_id"
@@ -152,11 +185,7 @@ op_search(struct worker *w, struct request *req)
 		    "eligible", db_get(res, r, 19) == NULL,
 		    "reason", db_get(res, r, 19),
 		    "expired", db_get_bool(res, r, 20));
-		/* Provisional passwords arrive with notification; a password
-		 * the guardian chose is never shown. */
-		if (db_get_bool(res, r, 17))
-			json_object_set_new(row, "password",
-			    json_string("******"));
+		search_password(row, res, r);
 		free(pupil);
 		free(guardian);
 		json_array_append_new(rows, row);

@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "crypto.h"
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
@@ -179,6 +180,8 @@ cmd_serve(void)
 	if ((ctx = tls_server_ctx(server_cfg.tls_cert, server_cfg.tls_key,
 	    server_cfg.peer_ca, &cause)) == NULL)
 		fatalx("tls: %s", cause);
+	if (crypto_key_load(server_cfg.key_file, &cause) == -1)
+		fatalx("key: %s", cause);
 
 	/* The loop takes signals through a signalfd; block them first so
 	 * every thread inherits the mask. */
@@ -194,6 +197,7 @@ cmd_serve(void)
 	loop_run(ctx);
 	worker_stop();
 	SSL_CTX_free(ctx);
+	crypto_key_unload();
 	log_info("stopped");
 	return 0;
 }

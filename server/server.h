@@ -80,6 +80,7 @@ struct request {
 	json_t		*result;
 	int		 error;		/* -1, or an enum proto_error */
 	char		*message;
+	json_t		*error_details;	/* a list, for errors of many parts */
 	struct buf	 blob;		/* binary payload of the reply */
 	char		*blob_name;
 	struct session	*new_session;	/* login: the connection's session */
@@ -156,6 +157,7 @@ void	 op_staff_add(struct worker *, struct request *);
 void	 op_staff_list(struct worker *, struct request *);
 void	 op_staff_disable(struct worker *, struct request *);
 void	 op_staff_set_key(struct worker *, struct request *);
+void	 op_import(struct worker *, struct request *);
 
 /* Run the handler of req->op (worker.c). */
 void	 op_dispatch(struct worker *, struct request *);

@@ -37,6 +37,7 @@ static const op_handler handlers[OP__COUNT] = {
 	[OP_STAFF_LIST] = op_staff_list,
 	[OP_STAFF_DISABLE] = op_staff_disable,
 	[OP_STAFF_SET_KEY] = op_staff_set_key,
+	[OP_IMPORT] = op_import,
 };
 
 void
@@ -138,6 +139,9 @@ req_reply(struct request *req, struct buf *out)
 	if (req->error != -1) {
 		reply = proto_reply_error(req->id, (enum proto_error)req->error,
 		    req->message);
+		if (req->error_details != NULL)
+			json_object_set(json_object_get(reply, "error"),
+			    "details", req->error_details);
 		proto_frame_json(out, reply);
 		json_decref(reply);
 		return;
@@ -161,6 +165,7 @@ req_clear(struct request *req)
 {
 	json_decref(req->msg);
 	json_decref(req->result);
+	json_decref(req->error_details);
 	free(req->message);
 	free(req->scope.school_name);
 	/* Replies and uploads may carry provisional passwords. */

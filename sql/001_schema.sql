@@ -62,9 +62,18 @@ create table links (
 );
 create index links_guardian on links (guardian_id);
 
--- Eligibility (DESIGN §3), in one place: why a pupil-guardian link cannot
--- carry an account, in French words for the director, or null when it can.
--- legal is null for a pupil without any guardian on file.
+-- Eligibility (DESIGN §3), in one place. A pupil-guardian link can carry
+-- an account when link_eligible() holds; eligibility_reason() says why not,
+-- in French words for the director, and is null exactly then. legal is
+-- null for a pupil without any guardian on file. link_eligible() is plain
+-- SQL so the planner inlines it and estimates it from column statistics.
+create function link_eligible(status text, ine text, class_id integer,
+    legal boolean) returns boolean
+language sql immutable parallel safe as $$
+	select status = 'admis_definitif' and ine is not null
+	    and class_id is not null and coalesce(legal, false)
+$$;
+
 create function eligibility_reason(status text, ine text, class_id integer,
     legal boolean) returns text
 language sql immutable parallel safe as $$
@@ -81,16 +90,10 @@ $$;
 
 create view link_eligibility as
 select l.pupil_id, l.guardian_id, l.legal,
+    link_eligible(p.status, p.ine, p.class_id, l.legal) as eligible,
     eligibility_reason(p.status, p.ine, p.class_id, l.legal) as reason
 from links l
 join pupils p on p.id = l.pupil_id;
-
--- A guardian may hold an account while one of their links is eligible.
-create view guardian_eligibility as
-select g.id as guardian_id, exists (
-	select 1 from link_eligibility le
-	where le.guardian_id = g.id and le.reason is null) as eligible
-from guardians g;
 
 -- The account state machine (DESIGN §4). The transition table lists every
 -- allowed change; a trigger refuses any other, whoever runs the update.
@@ -180,7 +183,7 @@ begin
 		where not exists (select 1 from accounts a
 		    where a.guardian_id = g.id)
 		and exists (select 1 from link_eligibility le
-		    where le.guardian_id = g.id and le.reason is null)
+		    where le.guardian_id = g.id and le.eligible)
 	), counts as (
 		select base, count(*)::integer as n from todo group by base
 	), bumped as (

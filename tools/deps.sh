@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang
 libncurses-dev libpq-dev libssl-dev libhpdf-dev libssh-dev libjansson-dev
 libcurl4-openssl-dev libqrencode-dev libcmocka-dev libmicrohttpd-dev
-libinih-dev postgresql postgresql-contrib fonts-dejavu-core poppler-utils
+libinih-dev libcsv-dev postgresql postgresql-contrib fonts-dejavu-core poppler-utils
 tmux python3 python3-aiosmtpd openssl openssh-client"
 
 missing=""

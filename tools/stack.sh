@@ -92,15 +92,13 @@ EOF2
 	fi
 
 	if [ ! -f "$var/demo/loaded" ]; then
-		say "stack: loading the demo academy"
+		say "stack: loading the demo academy through the import"
 		/usr/bin/python3 "$top/tools/gen-onde.py" --schools 3 \
 		    --pupils 240 -o "$var/demo/onde.csv"
-		"$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql" \
-		    -X -q "$dburl" -v file="$var/demo/onde.csv" \
-		    -f "$top/tools/demo-load.sql" >/dev/null
 		(umask 077
 		"$build/ecadmd" -c "$var/ecadmd.ini" init-admin "$admin" \
 		    2>>"$var/log/ecadmd.log" | cut -d' ' -f2 >"$var/secrets/$admin"
+		ctl "$admin" "$(secret $admin)" import "$var/demo/onde.csv"
 		ctl "$admin" "$(secret $admin)" --json staff add "$director" \
 		    --role directeur --school "$(demo_uai)" \
 		    --name "Claire Demonet" |

@@ -159,18 +159,14 @@ class Stack:
         self.users["admin"] = out[1]
         self.run(PYTHON, os.path.join(ROOT, "tools/gen-onde.py"),
                  "--schools", "2", "--pupils", "240", "-o", self.demo_csv)
-        self.load(self.demo_csv)
         self.main.start()
         self.daemons.append(self.main)
+        res = self.ctl("import", self.demo_csv, user="admin")
+        assert res.returncode == 0, res.stderr
         self.add_staff("dir.a", "directeur", [SCHOOL_A], "Anne Directrice")
         self.add_staff("dir.b", "directeur", [SCHOOL_B], "Bruno Directeur")
         self.add_staff("help", "assistance", [], "Hélène Assistance")
         return self
-
-    def load(self, csv_path):
-        self.run(os.path.join(pg_bindir(), "psql"), "-X", "-q",
-                 self.database_url(), "-v", "file=" + csv_path, "-f",
-                 os.path.join(ROOT, "tools/demo-load.sql"))
 
     def add_staff(self, login, role, schools, name):
         args = ["staff", "add", login, "--role", role, "--name", name]

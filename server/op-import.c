@@ -1,0 +1,224 @@
+/*
+ * import: load an ONDE extraction (DESIGN.md §6). The file arrives whole
+ * with the request. One transaction, serialized with other imports: the
+ * reader streams checked lines into a temporary table by COPY; a file with
+ * any bad line, or with lines that contradict each other, is refused with
+ * every error and nothing is written; the staged lines are then merged
+ * set-based by onde_merge() in the database. A dry run does all of it and
+ * rolls back.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "onde.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* COPY data goes out in chunks of about this size. */
+#define IMPORT_CHUNK	(1u << 20)
+/* Imports wait for each other on this advisory lock. */
+#define IMPORT_LOCK	"select pg_advisory_xact_lock(7283417)"
+
+struct import_copy {
+	PGconn		*conn;
+	struct buf	 chunk;
+	int		 failed;
+};
+
+static int
+import_flush(struct import_copy *ic)
+{
+	if (buf_left(&ic->chunk) == 0 || ic->failed)
+		return ic->failed ? -1 : 0;
+	if (PQputCopyData(ic->conn, (char *)buf_head(&ic->chunk),
+	    (int)buf_left(&ic->chunk)) != 1) {
+		log_warnx("COPY: %s", PQerrorMessage(ic->conn));
+		ic->failed = 1;
+		return -1;
+	}
+	buf_reset(&ic->chunk);
+	return 0;
+}
+
+static int
+import_row(void *arg, const char *line, size_t len)
+{
+	struct import_copy	*ic = arg;
+
+	buf_add(&ic->chunk, line, len);
+	if (buf_left(&ic->chunk) >= IMPORT_CHUNK)
+		return import_flush(ic);
+	return 0;
+}
+
+/* End the COPY (aborting it with a reason, or not); 0 if it succeeded. */
+static int
+import_copy_end(struct import_copy *ic, const char *abort_reason)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (abort_reason == NULL && import_flush(ic) == -1)
+		abort_reason = "write failed";
+	if (PQputCopyEnd(ic->conn, abort_reason) != 1)
+		return -1;
+	res = PQgetResult(ic->conn);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok && abort_reason == NULL)
+		log_warnx("COPY: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	while ((res = PQgetResult(ic->conn)) != NULL)
+		PQclear(res);
+	return ok && abort_reason == NULL ? 0 : -1;
+}
+
+/* Refuse the file: the errors, and a message that says nothing changed. */
+static void
+import_refuse(struct request *req, json_t *details, size_t total)
+{
+	req_error(req, E_INVALID, "Fichier refusé : %zu erreur%s, rien n'a "
+	    "été importé.", total, total > 1 ? "s" : "");
+	req->error_details = details;
+}
+
+/* "1 234 lignes, 56 comptes créés…": the import's own event. */
+static char *
+import_summary(json_t *r)
+{
+	json_t	*a = json_object_get(r, "accounts");
+	json_t	*p = json_object_get(r, "pupils");
+	char	*s;
+
+	xasprintf(&s, "%lld lignes ; élèves : %lld créés, %lld modifiés, "
+	    "%lld partis ; comptes : %lld créés, %lld désactivés, "
+	    "%lld réactivés",
+	    (long long)json_integer_value(json_object_get(r, "lines")),
+	    (long long)json_integer_value(json_object_get(p, "created")),
+	    (long long)json_integer_value(json_object_get(p, "updated")),
+	    (long long)json_integer_value(json_object_get(p, "left")),
+	    (long long)json_integer_value(json_object_get(a, "created")),
+	    (long long)json_integer_value(json_object_get(a, "deactivated")),
+	    (long long)json_integer_value(json_object_get(a, "reactivated")));
+	return s;
+}
+
+/* Whether the merge changed anything. */
+static int
+import_changed(json_t *r)
+{
+	static const char *const keys[] = { "created", "updated", "left",
+	    "removed", "deactivated", "reactivated", NULL };
+	const char	*section;
+	json_t		*v;
+	int		 i;
+
+	json_object_foreach(r, section, v) {
+		if (!json_is_object(v))
+			continue;
+		for (i = 0; keys[i] != NULL; i++) {
+			if (json_integer_value(json_object_get(v, keys[i])) > 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+void
+op_import(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 event = DB_STMT(
+	    "insert into events (action, actor, channel, detail)"
+	    " values ('import', $1, $2, $3)");
+	struct import_copy	 ic;
+	struct onde_result	 res;
+	struct timespec		 start;
+	json_error_t		 jerr;
+	json_t			*summary = NULL;
+	PGresult		*r;
+	char			*detail = NULL;
+	int			 dry_run, ok;
+
+	dry_run = req_arg_bool(req, "dry_run", 0);
+	if (req->error != -1)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(&ic, 0, sizeof ic);
+	ic.conn = db_conn(w->db);
+	buf_init(&ic.chunk);
+
+	if (db_begin(w->db) == -1 || db_run(w->db, IMPORT_LOCK) == -1 ||
+	    db_set_context(w->db, req->session->login, "import", NULL, 0,
+	    NULL) == -1 || db_run(w->db, "select onde_stage_create()") == -1)
+		goto fail;
+	r = PQexec(ic.conn, "copy onde_stage from stdin");
+	ok = PQresultStatus(r) == PGRES_COPY_IN;
+	PQclear(r);
+	if (!ok)
+		goto fail;
+
+	ok = onde_read(req->upload.data, req->upload.len, import_row, &ic,
+	    &res) == 0;
+	if (!ok && res.total_errors == 0) {
+		/* The COPY failed under the reader. */
+		import_copy_end(&ic, "write failed");
+		onde_result_free(&res);
+		goto fail;
+	}
+	if (!ok) {
+		import_copy_end(&ic, "file refused");
+		db_rollback(w->db);
+		log_info("import refused: %zu errors in %zu lines",
+		    res.total_errors, res.lines);
+		import_refuse(req, onde_errors_json(&res), res.total_errors);
+		onde_result_free(&res);
+		goto out;
+	}
+	if (import_copy_end(&ic, NULL) == -1) {
+		onde_result_free(&res);
+		goto fail;
+	}
+
+	if ((r = db_exec(w->db, "select onde_merge()", 0, NULL)) == NULL) {
+		onde_result_free(&res);
+		goto fail;
+	}
+	summary = json_loads(db_get(r, 0, 0), 0, &jerr);
+	PQclear(r);
+	if (summary == NULL)
+		fatalx("onde_merge returned bad JSON: %s", jerr.text);
+	json_object_set_new(summary, "encoding",
+	    json_string(onde_encoding_name(res.encoding)));
+	json_object_set_new(summary, "changed",
+	    json_boolean(import_changed(summary)));
+	json_object_set_new(summary, "dry_run", json_boolean(dry_run));
+	onde_result_free(&res);
+
+	detail = import_summary(summary);
+	if (dry_run)
+		db_rollback(w->db);
+	else {
+		r = db_queryv(w->db, &event, req->session->login, req->channel,
+		    detail);
+		if (r == NULL || db_commit(w->db) == -1)
+			goto fail;
+		PQclear(r);
+	}
+	json_object_set_new(summary, "seconds",
+	    json_real(timespec_since(&start)));
+	log_info("import%s by %s: %s (%.1f s)", dry_run ? " (dry run)" : "",
+	    req->session->login, detail, timespec_since(&start));
+	req->result = summary;
+	summary = NULL;
+	goto out;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+out:
+	json_decref(summary);
+	free(detail);
+	buf_free(&ic.chunk);
+}
