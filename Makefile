@@ -4,6 +4,7 @@
 #   make check        unit and integration tests, then again under ASan/UBSan
 #   make demo         a private database, the daemons and ecadm on a demo school
 #   make serve/stop   the same stack in the background, for scripts (var/env)
+#   make bench        the benchmarks of DESIGN.md §10 (BENCH=name to pick)
 #   make install      PREFIX=/usr/local DESTDIR=
 
 VERSION		 = 0.1.0
@@ -81,7 +82,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
 
 .PHONY: all deps check check-unit check-integration check-asan demo serve \
-	stop install clean
+	stop bench install clean
 
 all: $(PROGRAMS)
 
@@ -166,6 +167,9 @@ check-integration: all
 check-asan:
 	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
+
+bench: deps all
+	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
 demo: deps all
 	@sh tools/stack.sh demo

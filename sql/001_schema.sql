@@ -12,9 +12,13 @@ language sql immutable strict parallel safe as $$
 	select lower(public.unaccent('public.unaccent'::regdictionary, t))
 $$;
 
+-- Identifiers (UAI, ONDE ids, INE, logins) compare byte by byte
+-- (collate "C"): cheaper in the indexes the import fills, and the same
+-- whatever the locale the database was created with.
 create table schools (
 	id		serial primary key,
-	uai		text not null unique check (uai ~ '^[0-9]{7}[A-Z]$'),
+	uai		text collate "C" not null unique
+			    check (uai ~ '^[0-9]{7}[A-Z]$'),
 	name		text,
 	town		text
 );
@@ -28,7 +32,7 @@ create table classes (
 
 create table pupils (
 	id		bigserial primary key,
-	onde_id		text not null unique,
+	onde_id		text collate "C" not null unique,
 	school_id	integer not null references schools,
 	class_id	integer references classes,
 	level		text check (level in ('PS', 'MS', 'GS', 'CP', 'CE1',
@@ -36,7 +40,8 @@ create table pupils (
 	last_name	text not null,
 	first_name	text not null,
 	birth_date	date not null,
-	ine		text check (ine ~ '^([0-9]{10}[A-Z]|[0-9]{9}[A-Z]{2})$'),
+	ine		text collate "C"
+			    check (ine ~ '^([0-9]{10}[A-Z]|[0-9]{9}[A-Z]{2})$'),
 	status		text not null check (status in ('admis_definitif',
 			    'admis_provisoire', 'inscrit'))
 );
@@ -45,7 +50,7 @@ create index pupils_class on pupils (class_id);
 
 create table guardians (
 	id		bigserial primary key,
-	onde_id		text not null unique,
+	onde_id		text collate "C" not null unique,
 	civility	text check (civility in ('M.', 'Mme')),
 	last_name	text not null,
 	first_name	text not null,
@@ -131,7 +136,7 @@ insert into account_transitions values
 create table accounts (
 	id		bigserial primary key,
 	guardian_id	bigint not null unique references guardians,
-	login		text not null unique,
+	login		text collate "C" not null unique,
 	state		text not null default 'precree'
 			    references account_states,
 	-- Address the guardian gave at the guichet (ONDE's is in guardians).
@@ -166,7 +171,7 @@ $$;
 -- the numbers of a base run 1, 2, 3... and the next one is the smallest
 -- that keeps the login unique.
 create table login_counters (
-	base		text primary key,
+	base		text collate "C" primary key,
 	last		integer not null
 );
 

@@ -98,7 +98,11 @@ class Daemon:
 
 
 class Stack:
-    def __init__(self):
+    """durable: PostgreSQL with fsync on (benchmarks); the tests run with
+    fsync off, which changes nothing they check."""
+
+    def __init__(self, durable=False):
+        self.durable = durable
         self.dir = tempfile.mkdtemp(prefix="ecadm-test-")
         # PostgreSQL runs as the postgres user when we are root: it must
         # be able to reach its directories.
@@ -141,10 +145,11 @@ class Stack:
             % (port, self.tls, self.tls, self.tls, self.database_url(),
                self.dir))
 
-    def setup(self):
+    def setup(self, demo=True):
         os.makedirs(self.pg_dir)
         os.chmod(self.pg_dir, 0o755)
-        env = self.env(PGCLUSTER_OPTS="-c fsync=off -c synchronous_commit=off"
+        env = self.env(PGCLUSTER_OPTS="" if self.durable else
+                       "-c fsync=off -c synchronous_commit=off"
                        " -c full_page_writes=off")
         for action in ("init", "start"):
             subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
@@ -157,10 +162,12 @@ class Stack:
         out = self.run(os.path.join(BUILD, "ecadmd"), "-c", self.main.config,
                        "init-admin", "admin").stdout.decode().split()
         self.users["admin"] = out[1]
-        self.run(PYTHON, os.path.join(ROOT, "tools/gen-onde.py"),
-                 "--schools", "2", "--pupils", "240", "-o", self.demo_csv)
         self.main.start()
         self.daemons.append(self.main)
+        if not demo:
+            return self
+        self.run(PYTHON, os.path.join(ROOT, "tools/gen-onde.py"),
+                 "--schools", "2", "--pupils", "240", "-o", self.demo_csv)
         res = self.ctl("import", self.demo_csv, user="admin")
         assert res.returncode == 0, res.stderr
         self.add_staff("dir.a", "directeur", [SCHOOL_A], "Anne Directrice")

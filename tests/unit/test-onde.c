@@ -15,7 +15,9 @@
 #include "buf.h"
 #include "onde.h"
 
-/* The columns in the order of the COPY line (the enum of server/onde.c). */
+/* The columns in the order of the COPY line (the enum of server/onde.c),
+ * which starts with the line number and the first-line flags of the pupil
+ * and the guardian. */
 enum {
 	UAI, ECOLE, COMMUNE, ELEVE_ID, NOM_ELEVE, PRENOM_ELEVE,
 	DATE_NAISSANCE, INE, STATUT, CLASSE, NIVEAU, RESP_ID, RESP_CIVILITE,
@@ -61,7 +63,7 @@ static const char *const good[NCOLS] = {
 
 /* The COPY line of good[] read at line n. */
 #define GOOD_COPY(n) \
-	#n "\t0330001X\t\xc3\x89" "cole Jean Jaur\xc3\xa8s\tBordeaux\t" \
+	#n "\tt\tt\t0330001X\t\xc3\x89" "cole Jean Jaur\xc3\xa8s\tBordeaux\t" \
 	"E-2017.042\t\xc5\x92uvrard\t\xc3\x89lo\xc3\xafse\t2017-03-05\t" \
 	"1234567890A\tadmis_definitif\tCP-A\tCP\tR_881\tMme\t" \
 	"\xc5\x92uvrard\tH\xc3\xa9l\xc3\xa8ne\tmere\tt\t" \
@@ -265,6 +267,23 @@ line_with(int c, const char *value)
 	return join(line, sizeof line, v, NCOLS);
 }
 
+/* good[] with pairs of (column, value) set, ending with -1, as a line:
+ * another pupil or guardian, so lines do not contradict each other. */
+static const char *
+line_withv(int c, ...)
+{
+	static char	 line[1024];
+	const char	*v[NCOLS];
+	va_list		 ap;
+
+	memcpy(v, good, sizeof v);
+	va_start(ap, c);
+	for (; c >= 0; c = va_arg(ap, int))
+		v[c] = va_arg(ap, const char *);
+	va_end(ap);
+	return join(line, sizeof line, v, NCOLS);
+}
+
 /* A file of the header and the given lines, each ending in eol. */
 static char *
 file_of(const char *eol, const char *const lines[], size_t n)
@@ -378,10 +397,10 @@ test_minimal_full(void **state)
 static void
 test_minimal_absent_values(void **state)
 {
-	static const char	 want[] = "2\t0330001X\t\\N\t\\N\tE1\tMartin\t"
+	static const char	 want[] = "2\tt\tf\t0330001X\t\\N\t\\N\tE1\tMartin\t"
 	    "L\xc3\xa9o\t2019-12-31\t\\N\tinscrit\t\\N\t\\N\t\\N\t\\N\t\\N\t"
 	    "\\N\t\\N\t\\N\t\\N\t\\N\n";
-	static const char	 want_legal[] = "2\t0330001X\t\\N\t\\N\tE1\t"
+	static const char	 want_legal[] = "2\tt\tt\t0330001X\t\\N\t\\N\tE1\t"
 	    "Martin\tL\xc3\xa9o\t2019-12-31\t\\N\tinscrit\t\\N\t\\N\tR1\t\\N\t"
 	    "Martin\tPaul\t\\N\tf\t\\N\t\\N\n";
 	static const char	 data[] = HEADER "\n"
@@ -415,7 +434,7 @@ test_header_required_only(void **state)
 	static const char	 data[] = "uai;eleve_id;nom_eleve;prenom_eleve;"
 	    "date_naissance;statut\n"
 	    "0330001X;E1;Martin;Paul;01/09/2018;admis_provisoire\n";
-	static const char	 want[] = "2\t0330001X\t\\N\t\\N\tE1\tMartin\t"
+	static const char	 want[] = "2\tt\tf\t0330001X\t\\N\t\\N\tE1\tMartin\t"
 	    "Paul\t2018-09-01\t\\N\tadmis_provisoire\t\\N\t\\N\t\\N\t\\N\t\\N\t"
 	    "\\N\t\\N\t\\N\t\\N\t\\N\n";
 	struct onde_result	 res;
@@ -537,7 +556,8 @@ test_crlf_lf(void **state)
 
 	(void)state;
 	snprintf(l3, sizeof l3, "%s", line_with(RESP_ID, "R_882"));
-	snprintf(l4, sizeof l4, "%s", line_with(ELEVE_ID, "E9"));
+	snprintf(l4, sizeof l4, "%s", line_withv(ELEVE_ID, "E9", INE,
+	    "9876543210B", -1));
 	lines[0] = good_line();
 	lines[1] = l3;
 	lines[2] = l4;
@@ -578,8 +598,9 @@ test_encodings(void **state)
 	size_t			 n;
 
 	(void)state;
-	snprintf(l3, sizeof l3, "%s", line_with(PRENOM_ELEVE,
-	    "No\xc3\xabl \xc3\x80 \xe2\x82\xac"));	/* Noël À € */
+	snprintf(l3, sizeof l3, "%s", line_withv(ELEVE_ID, "E9", INE,
+	    "9876543210B", PRENOM_ELEVE,
+	    "No\xc3\xabl \xc3\x80 \xe2\x82\xac", -1));	/* Noël À € */
 	lines[0] = good_line();
 	lines[1] = l3;
 	utf8 = file_of("\r\n", lines, 2);
@@ -692,7 +713,7 @@ test_cp1252_not_utf8_surrogate(void **state)
 static void
 test_quoted_fields(void **state)
 {
-	static const char	 want[] = "2\t0330001X\tA;B\tC\"D\tE1\t"
+	static const char	 want[] = "2\tt\tf\t0330001X\tA;B\tC\"D\tE1\t"
 	    "Martin\t\"Paul\"\t2018-09-01\t\\N\tinscrit\t\\N\t\\N\t\\N\t\\N\t"
 	    "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n";
 	static const char	 data[] = "uai;ecole;commune;eleve_id;"
@@ -714,7 +735,7 @@ test_quoted_fields(void **state)
 static void
 test_backslash_doubled(void **state)
 {
-	static const char	 want[] = "2\t0330001X\tO\\\\Brien\t\\\\\tE1\t"
+	static const char	 want[] = "2\tt\tf\t0330001X\tO\\\\Brien\t\\\\\tE1\t"
 	    "Martin\tPaul\t2018-09-01\t\\N\tinscrit\t\\N\t\\N\t\\N\t\\N\t\\N\t"
 	    "\\N\t\\N\t\\N\t\\N\t\\N\n";
 	static const char	 data[] = "uai;ecole;commune;eleve_id;"
@@ -914,11 +935,11 @@ test_several_bad_lines(void **state)
 	(void)state;
 	snprintf(l[0], sizeof l[0], "%s", good_line());		 /* 2 */
 	snprintf(l[1], sizeof l[1], "%s", line_with(STATUT, "x")); /* 3 */
-	snprintf(l[2], sizeof l[2], "%s", good_line());		 /* 4 */
+	snprintf(l[2], sizeof l[2], "%s", line_with(RESP_ID, "R2")); /* 4 */
 	snprintf(l[3], sizeof l[3], "%s",
 	    line_with(DATE_NAISSANCE, "30/02/2020"));		 /* 5 */
-	snprintf(l[4], sizeof l[4], "%s", good_line());		 /* 6 */
-	snprintf(l[5], sizeof l[5], "%s;x", good_line());	 /* 7 */
+	snprintf(l[4], sizeof l[4], "%s", line_with(RESP_ID, "R3")); /* 6 */
+	snprintf(l[5], sizeof l[5], "%s;x", line_with(RESP_ID, "R4")); /* 7 */
 	snprintf(l[6], sizeof l[6], "%s", line_with(INE, "1"));	 /* 8 */
 	snprintf(l[7], sizeof l[7], "%s",
 	    line_with(UAI, "0330001Y"));			 /* 9 */
@@ -959,7 +980,7 @@ test_bad_lines_after_stray_quote(void **state)
 	snprintf(l[0], sizeof l[0], "%s", line_with(STATUT, "x")); /* 2 */
 	snprintf(l[1], sizeof l[1], "%s", line_with(NOM_ELEVE,
 	    "Ma\"rtin"));					 /* 3 */
-	snprintf(l[2], sizeof l[2], "%s", good_line());		 /* 4 */
+	snprintf(l[2], sizeof l[2], "%s", line_with(RESP_ID, "R2")); /* 4 */
 	snprintf(l[3], sizeof l[3], "%s", line_with(NIVEAU, "XX")); /* 5 */
 	for (size_t i = 0; i < 4; i++)
 		lines[i] = l[i];
@@ -981,7 +1002,7 @@ test_blank_lines_keep_numbers(void **state)
 {
 	static const char	*const eols[] = { "\n", "\r\n" };
 	const char		*lines[7];
-	char			 bad[1100];
+	char			 bad[1100], second[1100];
 	char			*data;
 	struct onde_result	 res;
 	struct sink		 s;
@@ -989,11 +1010,12 @@ test_blank_lines_keep_numbers(void **state)
 
 	(void)state;
 	snprintf(bad, sizeof bad, "%s", line_with(NIVEAU, "CM3"));
+	snprintf(second, sizeof second, "%s", line_with(RESP_ID, "R2"));
 	for (i = 0; i < 2; i++) {
 		lines[0] = good_line();		/* 2 */
 		lines[1] = "";			/* 3 */
 		lines[2] = "";			/* 4 */
-		lines[3] = good_line();		/* 5 */
+		lines[3] = second;		/* 5 */
 		lines[4] = "";			/* 6 */
 		lines[5] = bad;			/* 7 */
 		lines[6] = "";			/* 8 */
@@ -1002,7 +1024,9 @@ test_blank_lines_keep_numbers(void **state)
 		ONE_ERROR(&res);
 		ERROR_AT(&res, 0, 7, "niveau", NULL);
 		assert_int_equal(s.calls, 2);
-		COPY_IS(&s, GOOD_COPY(2) GOOD_COPY(5));
+		/* Line 5: the same pupil again (not first), a new guardian. */
+		assert_non_null(strstr(sink_text(&s), GOOD_COPY(2)
+		    "5\tf\tt\t0330001X\t"));
 		onde_result_free(&res);
 		buf_free(&s.out);
 		free(data);
@@ -1159,16 +1183,18 @@ static void
 test_row_stop(void **state)
 {
 	const char		*lines[4];
-	char			 bad[1100];
+	char			 bad[1100], l3[1100], l4[1100];
 	char			*data;
 	struct onde_result	 res;
 	struct sink		 s;
 
 	(void)state;
 	snprintf(bad, sizeof bad, "%s", line_with(STATUT, "x"));
+	snprintf(l3, sizeof l3, "%s", line_with(RESP_ID, "R2"));
+	snprintf(l4, sizeof l4, "%s", line_with(RESP_ID, "R3"));
 	lines[0] = good_line();
-	lines[1] = good_line();
-	lines[2] = good_line();
+	lines[1] = l3;
+	lines[2] = l4;
 	lines[3] = bad;
 	data = file_of("\n", lines, 4);
 	run_stop(data, &s, &res, 1);
@@ -1181,8 +1207,54 @@ test_row_stop(void **state)
 
 	run_stop(data, &s, &res, 2);
 	assert_int_equal(s.calls, 2);
-	COPY_IS(&s, GOOD_COPY(2) GOOD_COPY(3));
+	/* Line 3: the same pupil again (not first), a new guardian. */
+	assert_non_null(strstr(sink_text(&s), GOOD_COPY(2)
+	    "3\tf\tt\t0330001X\t"));
 	assert_int_equal(res.total_errors, 0);
+	onde_result_free(&res);
+	buf_free(&s.out);
+	free(data);
+}
+
+/* Lines that contradict earlier ones: the same pupil or guardian described
+ * two ways, a link given twice, one INE for two pupils; each named with
+ * the line it contradicts, and the first line of each is flagged. */
+static void
+test_contradictions(void **state)
+{
+	const char		*lines[5];
+	char			 l[5][1100];
+	char			*data;
+	struct onde_result	 res;
+	struct sink		 s;
+	size_t			 i;
+
+	(void)state;
+	snprintf(l[0], sizeof l[0], "%s", good_line());			/* 2 */
+	snprintf(l[1], sizeof l[1], "%s", line_with(PRENOM_ELEVE, "Zoé"));	/* 3 */
+	snprintf(l[2], sizeof l[2], "%s", line_withv(ELEVE_ID, "E7",
+	    RESP_PRENOM, "Autre", -1));					/* 4 */
+	snprintf(l[3], sizeof l[3], "%s", good_line());			/* 5 */
+	snprintf(l[4], sizeof l[4], "%s", line_withv(ELEVE_ID, "E8",
+	    RESP_ID, "R8", -1));					/* 6 */
+	for (i = 0; i < 5; i++)
+		lines[i] = l[i];
+	data = file_of("\n", lines, 5);
+	assert_int_equal(run(data, strlen(data), &s, &res), -1);
+	if (res.total_errors != 6) {
+		print_error("expected 6 errors, got %zu\n", res.total_errors);
+		dump_errors(&res);
+		fail();
+	}
+	ERROR_AT(&res, 0, 3, "eleve_id", "décrit autrement ligne 2");
+	ERROR_AT(&res, 1, 3, "resp_id", "déjà donné ligne 2");
+	ERROR_AT(&res, 2, 4, "resp_id", "décrit autrement ligne 2");
+	ERROR_AT(&res, 3, 4, "ine", "l'élève E-2017.042 ligne 2");
+	ERROR_AT(&res, 4, 5, "resp_id", "déjà donné ligne 2");
+	ERROR_AT(&res, 5, 6, "ine", "l'élève E-2017.042 ligne 2");
+	/* Only the good line before the first error was written. */
+	assert_int_equal(s.calls, 1);
+	COPY_IS(&s, GOOD_COPY(2));
 	onde_result_free(&res);
 	buf_free(&s.out);
 	free(data);
@@ -1224,6 +1296,7 @@ main(void)
 		cmocka_unit_test(test_max_errors),
 		cmocka_unit_test(test_errors_json),
 		cmocka_unit_test(test_row_stop),
+		cmocka_unit_test(test_contradictions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

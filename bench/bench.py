@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""make bench: the benchmarks of DESIGN.md §10, each reported as a ratio
+against a baseline measured in the same run on the same data.
+
+Each benchmark prints a human report, then one line:
+    bench: NAME ours=X baseline=Y unit=U ratio=R
+(ratio = ours / baseline; higher is better for rates).
+
+The stack is the integration tests' (tests/integration/harness.py) with
+PostgreSQL durable (fsync on). Generated data is cached in build/bench/.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "integration"))
+import harness  # noqa: E402
+
+CACHE = os.path.join(harness.ROOT, "build", "bench")
+
+
+def academy_csv():
+    """DESIGN.md's academy: 1,250 schools of 240 pupils, few siblings
+    (about 300,000 pupils, 490,000 guardians, 520,000 lines)."""
+    path = os.path.join(CACHE, "academy-seed7.csv")
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
+                        "tools/gen-onde.py"), "--schools", "1250",
+                        "--pupils", "240", "--siblings", "0.03", "--seed",
+                        "7", "-o", path + ".tmp"], check=True)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def report(name, ours, baseline, unit):
+    print("bench: %s ours=%.1f baseline=%.1f unit=%s ratio=%.3f" % (
+        name, ours, baseline, unit, ours / baseline), flush=True)
+
+
+def psql(stack, *args):
+    return subprocess.run([os.path.join(harness.pg_bindir(), "psql"), "-X",
+                           "-q", "-v", "ON_ERROR_STOP=1",
+                           stack.database_url()] + list(args),
+                          check=True, capture_output=True, text=True,
+                          env=stack.env())
+
+
+def bench_import(stack):
+    path = academy_csv()
+    with open(path, "rb") as f:
+        lines = sum(1 for _ in f) - 1
+
+    # Baseline: \\copy of the same lines into an indexed table.
+    psql(stack, "-c", "create table bench_copy (" + ", ".join(
+        "%s text" % c for c in harness_columns()) + ")",
+         "-c", "create index on bench_copy (eleve_id)",
+         "-c", "create index on bench_copy (resp_id)")
+    t = time.monotonic()
+    psql(stack, "-c", "\\copy bench_copy from '%s' with (format csv, "
+         "delimiter ';', header true)" % path)
+    copy_s = time.monotonic() - t
+    psql(stack, "-c", "drop table bench_copy")
+
+    t = time.monotonic()
+    res = stack.ctl("import", path, user="admin", json=True, timeout=3600)
+    import_s = time.monotonic() - t
+    assert res.returncode == 0, res.stderr
+    t = time.monotonic()
+    again = stack.ctl("import", path, user="admin", json=True, timeout=3600)
+    noop_s = time.monotonic() - t
+    assert again.returncode == 0, again.stderr
+
+    print("import: %d lines (%.0f MB)" % (lines, os.path.getsize(path) / 1e6))
+    print("  \\copy into an indexed table   %6.2f s  %8.0f lines/s" % (
+        copy_s, lines / copy_s))
+    print("  ecadmctl import (first load)  %6.2f s  %8.0f lines/s" % (
+        import_s, lines / import_s))
+    print("  ecadmctl import (no change)   %6.2f s  %8.0f lines/s" % (
+        noop_s, lines / noop_s))
+    report("import", lines / import_s, lines / copy_s, "lines/s")
+    report("import-unchanged", lines / noop_s, lines / copy_s, "lines/s")
+
+
+def harness_columns():
+    return ["uai", "ecole", "commune", "eleve_id", "nom_eleve",
+            "prenom_eleve", "date_naissance", "ine", "statut", "classe",
+            "niveau", "resp_id", "resp_civilite", "resp_nom", "resp_prenom",
+            "resp_lien", "resp_legal", "resp_courriel", "resp_telephone"]
+
+
+BENCHES = {"import": bench_import}
+
+
+def main():
+    names = sys.argv[1:] or list(BENCHES)
+    stack = harness.Stack(durable=True)
+    try:
+        stack.setup(demo=False)
+        for name in names:
+            BENCHES[name](stack)
+    finally:
+        stack.teardown()
+
+
+if __name__ == "__main__":
+    main()
