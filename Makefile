@@ -53,7 +53,7 @@ pc_cflags	 = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 COMMON_PKGS	 = openssl jansson inih
-SERVER_PKGS	 = $(COMMON_PKGS) libpq
+SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 
 COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
@@ -64,7 +64,10 @@ SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
 		   server/password.c server/totp.c server/text.c \
 		   server/op-whoami.c server/op-classes.c server/op-search.c \
 		   server/op-stats.c server/op-staff.c server/op-import.c \
-		   server/onde.c server/crypto.c
+		   server/op-notify.c server/op-reset.c server/op-list.c \
+		   server/op-show.c server/op-journal.c server/onde.c \
+		   server/crypto.c server/account.c server/document.c \
+		   server/pdf.c server/pdf-letter.c server/pdf-list.c
 CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
 TUI_SRCS	 = client/ecadm.c client/settings.c client/screen-login.c \
 		   client/screen-responsables.c client/widget-table.c \
@@ -116,7 +119,7 @@ $(BUILD)/sql-embed.o: $(BUILD)/sql-embed.c
 
 $(BUILD)/ecadmd: $(SERVER_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SERVER_PKGS)) -lcsv
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SERVER_PKGS)) -lcsv -lhpdf
 
 $(BUILD)/ecadmctl: $(CTL_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@

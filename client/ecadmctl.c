@@ -8,10 +8,13 @@
  */
 #include <sys/ioctl.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -62,6 +65,13 @@ usage(void)
 "  search [--class NOM]... [--state CODE] [--query TEXTE] [--email avec|sans]\n"
 "  stats                                 les comptes par état\n"
 "  import FICHIER [--dry-run]            charger une extraction ONDE\n"
+"  notify --paper --out F.pdf (--class NOM... | --all | --login ID...)\n"
+"                                        notifier les comptes (feuilles)\n"
+"  list --out F.pdf|F.csv [--class NOM]... [--login ID]...\n"
+"                                        la liste des responsables\n"
+"  show ID                               la fiche d'un compte\n"
+"  reset ID [--out F.pdf]                réinitialiser le mot de passe\n"
+"  journal [--since JJ/MM/AAAA]          ce qui a été fait dans l'école\n"
 "  staff add LOGIN --role RÔLE [--school UAI]... --name NOM\n"
 "            [--initial-password-file FICHIER]\n"
 "  staff list | staff disable LOGIN | staff set-key LOGIN FICHIER.pub\n"
@@ -281,6 +291,37 @@ cmd_search(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* A table of per-group state counts (classes or levels). */
+static void
+stats_groups(json_t *groups, const char *title)
+{
+	static const char *const codes[] = { "precree", "notifie", "attente",
+	    "active", "desactive" };
+	const char	*headers[] = { title, "Non notifié", "Notifié",
+			    "En cours", "Activé", "Désactivé", "Total" };
+	struct table	*t = table_new(7, headers);
+	char		*cells[7];
+	json_t		*g;
+	size_t		 i;
+	int		 c;
+
+	for (c = 1; c < 7; c++)
+		table_align_right(t, c);
+	json_array_foreach(groups, i, g) {
+		cells[0] = xstrdup(jstr(g, "name")[0] != '\0' ?
+		    jstr(g, "name") : "(sans)");
+		for (c = 0; c < 5; c++)
+			cells[c + 1] = jint(json_object_get(g, "states"),
+			    codes[c]);
+		cells[6] = jint(g, "total");
+		table_add(t, (const char *const *)cells);
+		for (c = 0; c < 7; c++)
+			free(cells[c]);
+	}
+	table_print(t, stdout, terminal_width());
+	table_free(t);
+}
+
 static int
 cmd_stats(struct ctl *ctl, int argc, char **argv)
 {
@@ -315,6 +356,17 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	    jstr(res, "school"));
 	table_print(t, stdout, 0);
 	table_free(t);
+	printf("\nResponsables ayant activé leur compte : %.0f %% ; élèves "
+	    "avec au moins un responsable activé : %.0f %%\n",
+	    100 * json_real_value(json_object_get(json_object_get(res,
+	    "guardians"), "share")), 100 * json_real_value(json_object_get(
+	    json_object_get(res, "pupils"), "share")));
+	printf("Mots de passe provisoires qui expirent dans les 15 jours : "
+	    "%lld\n\n", (long long)json_integer_value(json_object_get(res,
+	    "expiring_15_days")));
+	stats_groups(json_object_get(res, "classes"), "Classe");
+	printf("\n");
+	stats_groups(json_object_get(res, "levels"), "Niveau");
 	json_decref(res);
 	return 0;
 }
@@ -468,6 +520,39 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* Write a received document: a temporary file, mode 0600 (it may carry
+ * passwords), renamed into place once whole. */
+static int
+write_document(const char *path, const struct rpc_reply *r)
+{
+	char	*tmp;
+	FILE	*f;
+	int	 fd, ok;
+
+	if (r->blob == NULL) {
+		fprintf(stderr, "ecadmctl : le serveur n'a pas envoyé de "
+		    "document\n");
+		return -1;
+	}
+	xasprintf(&tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1 || (f = fdopen(fd, "wb")) == NULL) {
+		fprintf(stderr, "ecadmctl : %s : %s\n", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	ok = fwrite(r->blob, 1, r->blob_len, f) == r->blob_len;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) == -1) {
+		fprintf(stderr, "ecadmctl : %s : %s\n", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
 /* One line of the import summary: "élèves : 480 (12 créés, …)". */
 static void
 import_line(json_t *res, const char *key, const char *label,
@@ -555,12 +640,338 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* --class, --login, --all: the selection of notify and list. */
+struct selection {
+	json_t	*classes;
+	json_t	*logins;
+	int	 all;
+};
+
+static void
+selection_args(struct selection *sel, json_t *args, int default_all)
+{
+	if (json_array_size(sel->classes) > 0)
+		json_object_set(args, "classes", sel->classes);
+	else if (json_array_size(sel->logins) > 0)
+		json_object_set(args, "logins", sel->logins);
+	else if (sel->all || default_all)
+		json_object_set_new(args, "all", json_true());
+	json_decref(sel->classes);
+	json_decref(sel->logins);
+}
+
+static int
+cmd_notify(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "paper", no_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "login", required_argument, NULL, 'l' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct selection	 sel = { json_array(), json_array(), 0 };
+	struct rpc_reply	*r = NULL;
+	const char		*out = NULL;
+	json_t			*args = json_object(), *res, *x;
+	size_t			 i, counts[3] = { 0, 0, 0 };
+	int			 ch, paper = 0, status = 0, kinds;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 'p':
+			paper = 1;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'c':
+			json_array_append_new(sel.classes, json_string(optarg));
+			break;
+		case 'l':
+			json_array_append_new(sel.logins, json_string(optarg));
+			break;
+		case 'a':
+			sel.all = 1;
+			break;
+		default:
+			usage_command();
+		}
+	}
+	kinds = (json_array_size(sel.classes) > 0) +
+	    (json_array_size(sel.logins) > 0) + sel.all;
+	if (optind != argc || !paper || out == NULL || kinds != 1)
+		usage_command();
+	selection_args(&sel, args, 0);
+	if ((res = ctl_call(ctl, "notify", args, &r)) == NULL)
+		return EXIT_REFUSED;
+	if (r->blob != NULL && write_document(out, r) == -1)
+		status = EXIT_USAGE;
+	if (ctl->s.json) {
+		json_object_set_new(res, "file", r->blob != NULL ?
+		    json_string(out) : json_null());
+		print_json(res);
+	} else {
+		json_array_foreach(json_object_get(res, "notified"), i, x) {
+			const char *k = jstr(x, "letter");
+
+			counts[strcmp(k, "rappel") == 0 ? 2 :
+			    strcmp(k, "réimpression") == 0 ? 1 : 0]++;
+		}
+		printf("%zu compte%s notifié%s : %zu nouveau%s mot%s de passe, "
+		    "%zu réimpression%s, %zu rappel%s.\n",
+		    json_array_size(json_object_get(res, "notified")),
+		    json_array_size(json_object_get(res, "notified")) > 1 ?
+		    "s" : "", json_array_size(json_object_get(res,
+		    "notified")) > 1 ? "s" : "", counts[0], counts[0] > 1 ?
+		    "x" : "", counts[0] > 1 ? "s" : "", counts[1],
+		    counts[1] > 1 ? "s" : "", counts[2], counts[2] > 1 ? "s" :
+		    "");
+		if (r->blob != NULL)
+			printf("Feuilles : %s (%lld pages)\n", out,
+			    (long long)json_integer_value(json_object_get(res,
+			    "pages")));
+		if (json_array_size(json_object_get(res, "skipped")) > 0)
+			printf("%zu ignoré%s :\n", json_array_size(
+			    json_object_get(res, "skipped")), json_array_size(
+			    json_object_get(res, "skipped")) > 1 ? "s" : "");
+		json_array_foreach(json_object_get(res, "skipped"), i, x)
+			printf("  %s%s%s%s : %s\n", jstr(x, "guardian") != NULL ?
+			    jstr(x, "guardian") : "", jstr(x, "login") != NULL ?
+			    " (" : "", jstr(x, "login") != NULL ? jstr(x,
+			    "login") : "", jstr(x, "login") != NULL ? ")" : "",
+			    jstr(x, "reason"));
+	}
+	rpc_reply_free(r);
+	json_decref(res);
+	return status;
+}
+
+static int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "login", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct selection	 sel = { json_array(), json_array(), 0 };
+	struct rpc_reply	*r = NULL;
+	const char		*out = NULL, *dot;
+	json_t			*args = json_object(), *res;
+	int			 ch, status = 0;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'c':
+			json_array_append_new(sel.classes, json_string(optarg));
+			break;
+		case 'l':
+			json_array_append_new(sel.logins, json_string(optarg));
+			break;
+		default:
+			usage_command();
+		}
+	}
+	if (optind != argc || out == NULL || (dot = strrchr(out, '.')) ==
+	    NULL || (strcasecmp(dot, ".pdf") != 0 &&
+	    strcasecmp(dot, ".csv") != 0)) {
+		json_decref(args);
+		json_decref(sel.classes);
+		json_decref(sel.logins);
+		usage_command();
+	}
+	json_object_set_new(args, "format", json_string(strcasecmp(dot,
+	    ".csv") == 0 ? "csv" : "pdf"));
+	selection_args(&sel, args, 1);
+	if ((res = ctl_call(ctl, "list", args, &r)) == NULL)
+		return EXIT_REFUSED;
+	if (write_document(out, r) == -1)
+		status = EXIT_USAGE;
+	else if (ctl->s.json) {
+		json_object_set_new(res, "file", json_string(out));
+		print_json(res);
+	} else
+		printf("Liste : %s (%lld ligne%s)\n", out,
+		    (long long)json_integer_value(json_object_get(res, "rows")),
+		    json_integer_value(json_object_get(res, "rows")) > 1 ?
+		    "s" : "");
+	rpc_reply_free(r);
+	json_decref(res);
+	return status;
+}
+
+static int
+cmd_reset(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rpc_reply	*r = NULL;
+	const char		*out = NULL;
+	json_t			*res;
+	int			 ch, status = 0;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		if (ch != 'o')
+			usage_command();
+		out = optarg;
+	}
+	if (optind != argc - 1)
+		usage_command();
+	if ((res = ctl_call(ctl, "reset", json_pack("{s:s}", "login",
+	    argv[optind]), &r)) == NULL)
+		return EXIT_REFUSED;
+	if (out == NULL)
+		out = r->blob_name != NULL ? r->blob_name : "notification.pdf";
+	if (write_document(out, r) == -1)
+		status = EXIT_USAGE;
+	else if (ctl->s.json) {
+		json_object_set_new(res, "file", json_string(out));
+		print_json(res);
+	} else
+		printf("Mot de passe de %s réinitialisé. Nouvelle feuille : "
+		    "%s\n", argv[optind], out);
+	rpc_reply_free(r);
+	json_decref(res);
+	return status;
+}
+
+static int
+cmd_show(struct ctl *ctl, int argc, char **argv)
+{
+	json_t		*res, *x, *d;
+	size_t		 i;
+
+	if (argc != 2)
+		usage_command();
+	if ((res = ctl_call(ctl, "show", json_pack("{s:s}", "login", argv[1]),
+	    NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(res);
+		json_decref(res);
+		return 0;
+	}
+	d = json_object_get(res, "dates");
+	printf("Compte       %s\n", jstr(res, "login"));
+	printf("Responsable  %s%s%s\n", jstr(res, "civility") != NULL ?
+	    jstr(res, "civility") : "", jstr(res, "civility") != NULL ? " " :
+	    "", jstr(res, "guardian"));
+	printf("État         %s%s\n", json_is_true(json_object_get(res,
+	    "expired")) ? "Notifié (expiré)" : jstr(res, "state_label"),
+	    json_is_true(json_object_get(res, "eligible")) ? "" :
+	    " — non éligible");
+	if (!json_is_true(json_object_get(res, "eligible")))
+		printf("Raison       %s\n", jstr(res, "reason"));
+	printf("Mot de passe %s\n", jstr(res, "password") != NULL ?
+	    jstr(res, "password") : "(aucun)");
+	if (jstr(d, "expires") != NULL)
+		printf("Valable      jusqu'au %s\n", jstr(d, "expires"));
+	printf("Courriel     %s\n", jstr(res, "email") != NULL ?
+	    jstr(res, "email") : "(aucun)");
+	printf("Créé le      %s\n", jstr(d, "created"));
+	if (jstr(d, "first_login") != NULL)
+		printf("1re connexion %s\n", jstr(d, "first_login"));
+	if (jstr(d, "activated") != NULL)
+		printf("Activé le    %s\n", jstr(d, "activated"));
+	if (jstr(d, "last_access") != NULL)
+		printf("Dernier accès %s\n", jstr(d, "last_access"));
+	printf("\nEnfants\n");
+	json_array_foreach(json_object_get(res, "children"), i, x)
+		printf("  %s, %s%s — %s%s%s\n", jstr(x, "name"),
+		    jstr(x, "class") != NULL ? "classe " : "sans classe",
+		    jstr(x, "class") != NULL ? jstr(x, "class") : "",
+		    jstr(x, "school_name"), jstr(x, "reason") != NULL ?
+		    " — " : "", jstr(x, "reason") != NULL ? jstr(x, "reason") :
+		    "");
+	printf("\nCourriers remis\n");
+	if (json_array_size(json_object_get(res, "letters")) == 0)
+		printf("  (aucun)\n");
+	json_array_foreach(json_object_get(res, "letters"), i, x)
+		printf("  %s  %s (%s)\n", jstr(x, "at"), jstr(x, "kind"),
+		    jstr(x, "by"));
+	printf("\nHistorique\n");
+	json_array_foreach(json_object_get(res, "events"), i, x)
+		printf("  %s  %s%s%s%s%s  [%s, %s]%s%s\n", jstr(x, "at"),
+		    jstr(x, "label"), jstr(x, "from") != NULL ||
+		    jstr(x, "to") != NULL ? " : " : "", jstr(x, "from") != NULL ?
+		    jstr(x, "from") : "", jstr(x, "to") != NULL ? " → " : "",
+		    jstr(x, "to") != NULL ? jstr(x, "to") : "", jstr(x, "actor"),
+		    jstr(x, "channel"), jstr(x, "detail") != NULL ? " — " : "",
+		    jstr(x, "detail") != NULL ? jstr(x, "detail") : "");
+	json_decref(res);
+	return 0;
+}
+
+static int
+cmd_journal(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const headers[] = { "Date", "Action", "Compte",
+	    "Responsable", "Par", "Détail" };
+	json_t		*args = json_object(), *res, *x;
+	struct table	*t;
+	size_t		 i;
+	int		 ch;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		switch (ch) {
+		case 's':
+			json_object_set_new(args, "since", json_string(optarg));
+			break;
+		case 'n':
+			json_object_set_new(args, "limit",
+			    json_integer(atoi(optarg)));
+			break;
+		default:
+			usage_command();
+		}
+	}
+	if (optind != argc)
+		usage_command();
+	if ((res = ctl_call(ctl, "journal", args, NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json) {
+		print_json(json_object_get(res, "events"));
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(6, headers);
+	json_array_foreach(json_object_get(res, "events"), i, x)
+		table_add(t, (const char *const[]){ jstr(x, "at"),
+		    jstr(x, "label"), jstr(x, "login"), jstr(x, "guardian"),
+		    jstr(x, "actor"), jstr(x, "detail") });
+	table_print(t, stdout, terminal_width());
+	table_free(t);
+	json_decref(res);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "classes", NULL, cmd_classes, "classes" },
 	{ "search", NULL, cmd_search, "search [--class NOM]... "
 	    "[--state CODE] [--query TEXTE] [--email avec|sans]" },
 	{ "stats", NULL, cmd_stats, "stats" },
 	{ "import", NULL, cmd_import, "import FICHIER [--dry-run]" },
+	{ "notify", NULL, cmd_notify, "notify --paper --out FICHIER.pdf "
+	    "(--class NOM... | --all | --login IDENTIFIANT...)" },
+	{ "list", NULL, cmd_list, "list --out FICHIER.pdf|FICHIER.csv "
+	    "[--class NOM]... [--login IDENTIFIANT]..." },
+	{ "show", NULL, cmd_show, "show IDENTIFIANT" },
+	{ "reset", NULL, cmd_reset, "reset IDENTIFIANT [--out FICHIER.pdf]" },
+	{ "journal", NULL, cmd_journal, "journal [--since JJ/MM/AAAA] "
+	    "[--limit N]" },
 	{ "staff", "add", cmd_staff_add, "staff add LOGIN --role RÔLE "
 	    "[--school UAI]... --name NOM [--initial-password-file FICHIER]" },
 	{ "staff", "list", cmd_staff_list, "staff list" },

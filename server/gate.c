@@ -59,7 +59,7 @@ static int
 gate_school(struct worker *w, struct request *req, const char *uai)
 {
 	static struct db_stmt	 stmt = DB_STMT(
-	    "select id, name from schools where uai = $1");
+	    "select id, name, town from schools where uai = $1");
 	struct session		*s = req->session;
 	const char		*cause;
 	char			 upper[9];
@@ -90,6 +90,8 @@ gate_school(struct worker *w, struct request *req, const char *uai)
 		memcpy(req->scope.uai, upper, sizeof req->scope.uai);
 		if (s->schools[i].name != NULL)
 			req->scope.school_name = xstrdup(s->schools[i].name);
+		if (s->schools[i].town != NULL)
+			req->scope.school_town = xstrdup(s->schools[i].town);
 		return 0;
 	}
 
@@ -106,6 +108,8 @@ gate_school(struct worker *w, struct request *req, const char *uai)
 	memcpy(req->scope.uai, upper, sizeof req->scope.uai);
 	if (db_get(res, 0, 1) != NULL)
 		req->scope.school_name = xstrdup(db_get(res, 0, 1));
+	if (db_get(res, 0, 2) != NULL)
+		req->scope.school_town = xstrdup(db_get(res, 0, 2));
 	PQclear(res);
 	return 0;
 }

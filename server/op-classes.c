@@ -18,7 +18,7 @@ op_classes(struct worker *w, struct request *req)
 	    " left join links l on l.pupil_id = p.id"
 	    " left join accounts a on a.guardian_id = l.guardian_id"
 	    " where c.school_id = $1"
-	    " group by c.id, c.name order by c.name");
+	    " group by c.id, c.name order by c.rank nulls last, c.name");
 	PGresult		*res;
 	json_t			*classes;
 	char			 school[16];

@@ -78,7 +78,8 @@ op_search(struct worker *w, struct request *req)
 	    "   g.last_name, g.first_name, a.login, p.ine))) > 0)"
 	    "  and ($5::boolean is null"
 	    "   or (coalesce(a.email, g.email) is not null) = $5)"
-	    " order by c.name nulls last, ecadm_fold(p.last_name),"
+	    " order by c.rank nulls last, c.name nulls last,"
+	    "  ecadm_fold(p.last_name),"
 	    "  ecadm_fold(p.first_name), p.onde_id, ecadm_fold(g.last_name),"
 	    "  ecadm_fold(g.first_name), g.onde_id"
 	    " limit $6");

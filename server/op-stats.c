@@ -1,32 +1,112 @@
-/* stats: how far the accounts of one school have come, state by state. */
+/*
+ * stats ("État des comptes"): how far the accounts of one school have
+ * come. Counts per state for the school, per class and per level; the
+ * share of guardians activated and of pupils with at least one activated
+ * guardian; the letters whose password expires within 15 days. An account
+ * counts in every school (class, level) where its guardian has a child:
+ * both directors follow it.
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "db.h"
 #include "server.h"
 
+static const char *const stats_states[] = { "precree", "notifie", "attente",
+    "active", "desactive", NULL };
+
+static struct db_stmt stats_school = DB_STMT(
+    "select st.code, st.label, count(distinct a.id)"
+    " from account_states st"
+    " left join (accounts a"
+    "  join links l on l.guardian_id = a.guardian_id"
+    "  join pupils p on p.id = l.pupil_id and p.school_id = $1)"
+    " on a.state = st.code"
+    " group by st.code, st.label, st.rank order by st.rank");
+
+/* Per class ($2 = 'class') or per level ($2 = 'level'). */
+static struct db_stmt stats_groups = DB_STMT(
+    "select case when $2 = 'class' then c.name else p.level end, a.state,"
+    "  count(distinct a.id),"
+    "  min(case when $2 = 'class' then c.rank else level_rank(p.level) end)"
+    " from pupils p left join classes c on c.id = p.class_id"
+    " join links l on l.pupil_id = p.id"
+    " join accounts a on a.guardian_id = l.guardian_id"
+    " where p.school_id = $1"
+    " group by 1, 2 order by 4 nulls last, 1 nulls last");
+
+static struct db_stmt stats_pupils = DB_STMT(
+    "select count(*), count(*) filter (where exists ("
+    "  select 1 from links l join accounts a on a.guardian_id = l.guardian_id"
+    "  where l.pupil_id = p.id and a.state = 'active'))"
+    " from pupils p where p.school_id = $1");
+
+static struct db_stmt stats_expiring = DB_STMT(
+    "select a.login, g.last_name || ' ' || g.first_name,"
+    "  to_char((a.letter_at + interval '3 months') at time zone"
+    "   'Europe/Paris', 'DD/MM/YYYY')"
+    " from accounts a join guardians g on g.id = a.guardian_id"
+    " where a.state = 'notifie'"
+    " and a.letter_at + interval '3 months' between now()"
+    "  and now() + interval '15 days'"
+    " and exists (select 1 from links l join pupils p on p.id = l.pupil_id"
+    "  where l.guardian_id = a.guardian_id and p.school_id = $1)"
+    " order by a.letter_at, a.login");
+
+/* Groups ({name, states: {code: n}, total}) from rows (name, state, n). */
+static json_t *
+stats_group_list(PGresult *res)
+{
+	json_t		*list = json_array(), *g = NULL, *states = NULL;
+	const char	*name, *prev = NULL;
+	json_int_t	 total = 0;
+	int		 r, i;
+
+	for (r = 0; r < PQntuples(res); r++) {
+		name = db_get(res, r, 0) != NULL ? db_get(res, r, 0) : "";
+		if (g == NULL || strcmp(prev, name) != 0) {
+			if (g != NULL)
+				json_object_set_new(g, "total",
+				    json_integer(total));
+			states = json_object();
+			for (i = 0; stats_states[i] != NULL; i++)
+				json_object_set_new(states, stats_states[i],
+				    json_integer(0));
+			g = json_pack("{s:s, s:o}", "name", name, "states",
+			    states);
+			json_array_append_new(list, g);
+			total = 0;
+		}
+		prev = name;
+		json_object_set_new(states, db_get(res, r, 1),
+		    json_integer(db_get_int(res, r, 2)));
+		total += db_get_int(res, r, 2);
+	}
+	if (g != NULL)
+		json_object_set_new(g, "total", json_integer(total));
+	return list;
+}
+
 void
 op_stats(struct worker *w, struct request *req)
 {
-	/* An account counts in every school where its guardian has a
-	 * child: both directors follow it. */
-	static struct db_stmt	 stmt = DB_STMT(
-	    "select st.code, st.label, count(distinct a.id)"
-	    " from account_states st"
-	    " left join (accounts a"
-	    "  join links l on l.guardian_id = a.guardian_id"
-	    "  join pupils p on p.id = l.pupil_id and p.school_id = $1)"
-	    " on a.state = st.code"
-	    " group by st.code, st.label, st.rank order by st.rank");
-	PGresult		*res;
-	json_t			*o, *states;
-	json_int_t		 total = 0, n;
-	char			 school[16];
-	int			 i;
+	PGresult	*res = NULL, *classes = NULL, *levels = NULL;
+	PGresult	*pupils = NULL, *expiring = NULL;
+	json_t		*o, *states, *exp;
+	json_int_t	 total = 0, n, active = 0, live;
+	char		 school[16];
+	int		 i;
 
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
-	if ((res = db_queryv(w->db, &stmt, school)) == NULL) {
+	if ((res = db_queryv(w->db, &stats_school, school)) == NULL ||
+	    (classes = db_queryv(w->db, &stats_groups, school, "class")) ==
+	    NULL ||
+	    (levels = db_queryv(w->db, &stats_groups, school, "level")) ==
+	    NULL ||
+	    (pupils = db_queryv(w->db, &stats_pupils, school)) == NULL ||
+	    (expiring = db_queryv(w->db, &stats_expiring, school)) == NULL) {
 		req_db_error(req, w->db);
-		return;
+		goto out;
 	}
 	o = json_pack("{s:s, s:s?}", "school", req->scope.uai, "school_name",
 	    req->scope.school_name);
@@ -38,9 +118,36 @@ op_stats(struct worker *w, struct request *req)
 		    "code", db_get(res, i, 0), "label", db_get(res, i, 1),
 		    "count", n));
 		total += n;
+		if (strcmp(db_get(res, i, 0), "active") == 0)
+			active = n;
 	}
-	PQclear(res);
+	/* Shares of the accounts that can be used (not deactivated). */
+	live = total - json_integer_value(json_object_get(o, "desactive"));
 	json_object_set_new(o, "total", json_integer(total));
 	json_object_set_new(o, "states", states);
+	json_object_set_new(o, "classes", stats_group_list(classes));
+	json_object_set_new(o, "levels", stats_group_list(levels));
+	json_object_set_new(o, "guardians", json_pack("{s:I, s:I, s:f}",
+	    "accounts", live, "activated", active, "share", live > 0 ?
+	    (double)active / (double)live : 0.0));
+	json_object_set_new(o, "pupils", json_pack("{s:I, s:I, s:f}",
+	    "total", (json_int_t)db_get_int(pupils, 0, 0), "with_activated",
+	    (json_int_t)db_get_int(pupils, 0, 1), "share",
+	    db_get_int(pupils, 0, 0) > 0 ? (double)db_get_int(pupils, 0, 1) /
+	    (double)db_get_int(pupils, 0, 0) : 0.0));
+	exp = json_array();
+	for (i = 0; i < PQntuples(expiring); i++)
+		json_array_append_new(exp, json_pack("{s:s, s:s, s:s}",
+		    "login", db_get(expiring, i, 0), "guardian",
+		    db_get(expiring, i, 1), "expires", db_get(expiring, i, 2)));
+	json_object_set_new(o, "expiring", exp);
+	json_object_set_new(o, "expiring_15_days",
+	    json_integer((json_int_t)json_array_size(exp)));
 	req->result = o;
+out:
+	PQclear(res);
+	PQclear(classes);
+	PQclear(levels);
+	PQclear(pupils);
+	PQclear(expiring);
 }

@@ -23,6 +23,8 @@ struct server_config {
 	char	*peer_ca;		/* CA of the front-end daemons */
 	char	*database;		/* libpq conninfo or URL */
 	char	*key_file;		/* AES key of provisional passwords */
+	char	*guichet_url;		/* printed on the letters */
+	int	 activation_days;	/* validity of an activation link */
 	int	 workers;
 	int	 max_connections;
 	int	 max_queue;
@@ -39,6 +41,7 @@ struct session_school {
 	int		 id;
 	char		 uai[9];
 	char		*name;		/* NULL until an import names it */
+	char		*town;
 };
 
 /* A logged-in staff member, cached on the connection. */
@@ -61,6 +64,7 @@ struct scope {
 	int	 school_id;		/* 0: academy-wide */
 	char	 uai[9];
 	char	*school_name;
+	char	*school_town;
 };
 
 /* One request, from the frame that brought it to the reply bytes. */
@@ -159,11 +163,24 @@ void	 op_staff_disable(struct worker *, struct request *);
 void	 op_staff_set_key(struct worker *, struct request *);
 void	 op_import(struct worker *, struct request *);
 
+void	 op_notify(struct worker *, struct request *);
+void	 op_reset(struct worker *, struct request *);
+void	 op_list(struct worker *, struct request *);
+void	 op_show(struct worker *, struct request *);
+void	 op_journal(struct worker *, struct request *);
+
+/* Selections of notify and list (op-notify.c): exactly one of classes,
+ * logins, all; and a JSON array of strings as a text[] literal. */
+int	 notify_selection(struct request *, json_t **classes, json_t **logins);
+char	*notify_text_array(json_t *);
+
 /* Run the handler of req->op (worker.c). */
 void	 op_dispatch(struct worker *, struct request *);
 
 /* "LAST First", as the ministry's lists write people (text.c). */
 char	*person_name(const char *last, const char *first);
+/* The French label of an event's action (text.c). */
+const char *action_label(const char *);
 
 /* Seconds between two CLOCK_MONOTONIC readings. */
 double	 timespec_since(const struct timespec *);

@@ -34,8 +34,10 @@ session_free(struct session *s)
 
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nschools; i++)
+	for (i = 0; i < s->nschools; i++) {
 		free(s->schools[i].name);
+		free(s->schools[i].town);
+	}
 	free(s->schools);
 	free(s->login);
 	free(s->name);
@@ -81,7 +83,7 @@ session_load(struct worker *w, int64_t session_id, const char *staff_id)
 	static struct db_stmt	 staff_stmt = DB_STMT(
 	    "select id, login, name, role from staff where id = $1");
 	static struct db_stmt	 schools_stmt = DB_STMT(
-	    "select sc.id, sc.uai, sc.name from staff_schools ss"
+	    "select sc.id, sc.uai, sc.name, sc.town from staff_schools ss"
 	    " join schools sc on sc.id = ss.school_id"
 	    " where ss.staff_id = $1 order by sc.uai");
 	struct session		*s;
@@ -115,6 +117,8 @@ session_load(struct worker *w, int64_t session_id, const char *staff_id)
 		    db_get(res, i, 1));
 		if (db_get(res, i, 2) != NULL)
 			s->schools[i].name = xstrdup(db_get(res, i, 2));
+		if (db_get(res, i, 3) != NULL)
+			s->schools[i].town = xstrdup(db_get(res, i, 3));
 	}
 	PQclear(res);
 	clock_gettime(CLOCK_MONOTONIC, &s->checked);

@@ -14,3 +14,34 @@ person_name(const char *last, const char *first)
 	xasprintf(&s, "%s %s", last != NULL ? last : "", first);
 	return s;
 }
+
+const char *
+action_label(const char *action)
+{
+	static const struct {
+		const char	*code;
+		const char	*label;
+	} labels[] = {
+		{ "create", "Compte pré-créé" },
+		{ "notify_paper", "Feuille de notification remise" },
+		{ "reminder_paper", "Rappel d'identifiant remis" },
+		{ "reset", "Mot de passe réinitialisé" },
+		{ "deactivate", "Compte désactivé" },
+		{ "reactivate", "Compte réactivé" },
+		{ "import", "Import ONDE" },
+		{ "document_notification", "Feuilles de notification éditées" },
+		{ "document_reset", "Feuille de réinitialisation éditée" },
+		{ "document_list", "Liste des responsables éditée" },
+		{ "staff_add", "Compte du personnel créé" },
+		{ "staff_disable", "Compte du personnel désactivé" },
+		{ "staff_set_key", "Clé SSH enregistrée" },
+		{ "sql", "Modification directe en base" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+		if (strcmp(labels[i].code, action) == 0)
+			return labels[i].label;
+	}
+	return action;
+}

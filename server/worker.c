@@ -38,6 +38,11 @@ static const op_handler handlers[OP__COUNT] = {
 	[OP_STAFF_DISABLE] = op_staff_disable,
 	[OP_STAFF_SET_KEY] = op_staff_set_key,
 	[OP_IMPORT] = op_import,
+	[OP_NOTIFY] = op_notify,
+	[OP_RESET] = op_reset,
+	[OP_LIST] = op_list,
+	[OP_SHOW] = op_show,
+	[OP_JOURNAL] = op_journal,
 };
 
 void
@@ -168,6 +173,7 @@ req_clear(struct request *req)
 	json_decref(req->error_details);
 	free(req->message);
 	free(req->scope.school_name);
+	free(req->scope.school_town);
 	/* Replies and uploads may carry provisional passwords. */
 	buf_free_secret(&req->blob);
 	buf_free(&req->upload);

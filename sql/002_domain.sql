@@ -108,6 +108,16 @@ create trigger classes_delete after delete on classes
     referencing old table as old_rows
     for each statement execute function schools_classes_after_delete();
 
+-- Classes sort by level (PS before CP before CM2), then by name: a class
+-- takes the lowest level of its pupils, kept by the import.
+create function level_rank(level text) returns integer
+language sql immutable parallel safe as $$
+	select array_position(array['PS', 'MS', 'GS', 'CP', 'CE1', 'CE2',
+	    'CM1', 'CM2'], level)
+$$;
+
+alter table classes add column rank integer;
+
 -- Why a pupil cannot give an account, whoever the guardian.
 create function pupil_reason(status text, ine text, class_id integer)
 returns text
@@ -453,6 +463,12 @@ begin
 		analyze guardians;
 		analyze links;
 	end if;
+
+	update classes c set rank = r.rank
+	from (select p.class_id, min(level_rank(p.level)) as rank
+	    from pupils p join import_schools sc on sc.id = p.school_id
+	    where p.class_id is not null group by p.class_id) r
+	where c.id = r.class_id and c.rank is distinct from r.rank;
 
 	-- Classes left without pupils in these schools.
 	delete from classes c using import_schools sc

@@ -10,6 +10,7 @@ sanitizer run); the daemons' logs are scanned for sanitizer reports.
 
 import atexit
 import json
+import zlib
 import os
 import re
 import shutil
@@ -213,6 +214,15 @@ class Stack:
                 " ".join(args), res.returncode, res.stderr))
         return json.loads(res.stdout)
 
+    def import_rows(self, rows, name="import.csv"):
+        """Import an extraction built with line(); returns the summary."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(csv_text(rows))
+        res = self.ctl("import", path, user="admin", json=True)
+        assert res.returncode == 0, res.stderr
+        return json.loads(res.stdout)
+
     def psql(self, sql, check=True):
         """Run SQL as the server's role; returns (returncode, out, err)."""
         res = subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-q",
@@ -304,6 +314,62 @@ class Client:
             self.sock.close()
         except OSError:
             pass
+
+
+# -- ONDE extractions built line by line ---------------------------------
+COLUMNS = ["uai", "ecole", "commune", "eleve_id", "nom_eleve",
+           "prenom_eleve", "date_naissance", "ine", "statut", "classe",
+           "niveau", "resp_id", "resp_civilite", "resp_nom", "resp_prenom",
+           "resp_lien", "resp_legal", "resp_courriel", "resp_telephone"]
+
+
+def uai(n):
+    digits = "%07d" % n
+    return digits + "ABCDEFGHJKLMNPRSTUVWXYZ"[int(digits) % 23]
+
+
+def quote(v):
+    if any(c in v for c in ';"\r\n'):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def ine_for(pupil):
+    """A well-formed INE of its own for each pupil id."""
+    return "%010dK" % (zlib.crc32(pupil.encode()) % 10 ** 10)
+
+
+def line(school, pupil, last, first, guardian=None, g_last="", g_first="",
+         legal="oui", statut="admis_definitif", ine=None,
+         classe="CP", niveau="CP", born="01/02/2019", email=""):
+    return {"uai": school, "ecole": "École " + school, "commune": "Bordeaux",
+            "eleve_id": pupil, "nom_eleve": last, "prenom_eleve": first,
+            "date_naissance": born,
+            "ine": ine_for(pupil) if ine is None else ine, "statut": statut,
+            "classe": classe, "niveau": niveau, "resp_id": guardian or "",
+            "resp_civilite": "Mme" if guardian else "",
+            "resp_nom": g_last, "resp_prenom": g_first,
+            "resp_lien": "mere" if guardian else "",
+            "resp_legal": legal if guardian else "",
+            "resp_courriel": email, "resp_telephone": ""}
+
+
+def csv_text(rows, columns=COLUMNS, eol="\r\n"):
+    out = [";".join(columns)]
+    for r in rows:
+        out.append(";".join(quote(r.get(c, "")) for c in columns))
+    return eol.join(out) + eol
+
+
+
+def pdf_pages(path):
+    """The text of each page of a PDF, read back with pdftotext."""
+    res = subprocess.run(["pdftotext", "-layout", path, "-"],
+                         capture_output=True, text=True, check=True)
+    pages = res.stdout.split("\f")
+    if pages and not pages[-1].strip():
+        pages.pop()
+    return pages
 
 
 _stack = None

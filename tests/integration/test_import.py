@@ -11,52 +11,10 @@ import hashlib
 import json
 import os
 import unittest
-import zlib
 
 import harness
 
-COLUMNS = ["uai", "ecole", "commune", "eleve_id", "nom_eleve",
-           "prenom_eleve", "date_naissance", "ine", "statut", "classe",
-           "niveau", "resp_id", "resp_civilite", "resp_nom", "resp_prenom",
-           "resp_lien", "resp_legal", "resp_courriel", "resp_telephone"]
-
-
-def uai(n):
-    digits = "%07d" % n
-    return digits + "ABCDEFGHJKLMNPRSTUVWXYZ"[int(digits) % 23]
-
-
-def quote(v):
-    if any(c in v for c in ';"\r\n'):
-        return '"' + v.replace('"', '""') + '"'
-    return v
-
-
-def ine_for(pupil):
-    """A well-formed INE of its own for each pupil id."""
-    return "%010dK" % (zlib.crc32(pupil.encode()) % 10 ** 10)
-
-
-def line(school, pupil, last, first, guardian=None, g_last="", g_first="",
-         legal="oui", statut="admis_definitif", ine=None,
-         classe="CP", niveau="CP", born="01/02/2019", email=""):
-    return {"uai": school, "ecole": "École " + school, "commune": "Bordeaux",
-            "eleve_id": pupil, "nom_eleve": last, "prenom_eleve": first,
-            "date_naissance": born,
-            "ine": ine_for(pupil) if ine is None else ine, "statut": statut,
-            "classe": classe, "niveau": niveau, "resp_id": guardian or "",
-            "resp_civilite": "Mme" if guardian else "",
-            "resp_nom": g_last, "resp_prenom": g_first,
-            "resp_lien": "mere" if guardian else "",
-            "resp_legal": legal if guardian else "",
-            "resp_courriel": email, "resp_telephone": ""}
-
-
-def csv_text(rows, columns=COLUMNS, eol="\r\n"):
-    out = [";".join(columns)]
-    for r in rows:
-        out.append(";".join(quote(r.get(c, "")) for c in columns))
-    return eol.join(out) + eol
+from harness import COLUMNS, csv_text, line, quote, uai  # noqa: F401
 
 
 class ImportCase(unittest.TestCase):

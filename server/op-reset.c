@@ -1,0 +1,151 @@
+/*
+ * reset ("réinitialiser"): a new provisional password for one account, the
+ * password the guardian chose discarded, and the new sheet produced in the
+ * same transaction, so a parent is never left locked out. A director works
+ * on the guardians of their school; the helpdesk on any in the academy.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "db.h"
+#include "document.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* The account, whether it is in the scope, and the letter's contents: the
+ * children of the scope's school (all of them, academy-wide, with the
+ * school of the first). */
+static struct db_stmt reset_select = DB_STMT(
+    "select a.id, a.state, ge.eligible, ge.reason, g.civility,"
+    "  g.last_name || ' ' || g.first_name, k.children, k.in_scope,"
+    "  k.uai, sc.name, sc.town"
+    " from accounts a join guardians g on g.id = a.guardian_id"
+    " join guardian_eligibility ge on ge.guardian_id = g.id"
+    " cross join lateral (select"
+    "   json_agg(json_build_object('name', p.last_name || ' ' ||"
+    "    p.first_name, 'class', c.name) order by c.rank nulls last,"
+    "    c.name nulls last, ecadm_fold(p.last_name)) as children,"
+    "   count(*) > 0 as in_scope, min(s.uai) as uai"
+    "  from links l join pupils p on p.id = l.pupil_id"
+    "  join schools s on s.id = p.school_id"
+    "  left join classes c on c.id = p.class_id"
+    "  where l.guardian_id = g.id"
+    "  and ($2::int is null or p.school_id = $2)) k"
+    " left join schools sc on sc.uai = k.uai"
+    " where a.login = $1");
+
+void
+op_reset(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 lock = DB_STMT(
+	    "select id from accounts where login = $1 for update");
+	struct doc_letter	 letter;
+	struct doc_stamp	 stamp;
+	const char		*login, *v[2];
+	PGresult		*res;
+	char			 school[16], name[128], state[16], *cause;
+	int			 academy = req->scope.school_id == 0;
+
+	memset(&letter, 0, sizeof letter);
+	if ((login = req_arg_str(req, "login", 1)) == NULL)
+		return;
+	snprintf(school, sizeof school, "%d", req->scope.school_id);
+	v[0] = login;
+	v[1] = academy ? NULL : school;
+
+	if (db_begin(w->db) == -1 || db_set_context(w->db,
+	    req->session->login, req->channel, NULL, req->scope.school_id,
+	    NULL) == -1)
+		goto fail;
+	if ((res = db_queryv(w->db, &lock, login)) == NULL)
+		goto fail;
+	PQclear(res);
+	if ((res = db_query(w->db, &reset_select, 2, v)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "Identifiant inconnu : %s.", login);
+		return;
+	}
+	if (!db_get_bool(res, 0, 7)) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_FORBIDDEN, "Le compte %s n'a pas d'enfant dans "
+		    "votre école.", login);
+		return;
+	}
+	snprintf(state, sizeof state, "%s", db_get(res, 0, 1));
+	if (!db_get_bool(res, 0, 2)) {
+		req_error(req, E_NOT_ELIGIBLE, "Compte %s non éligible : %s.",
+		    login, db_get(res, 0, 3));
+		goto refuse;
+	}
+	if (strcmp(state, "precree") == 0) {
+		req_error(req, E_BAD_TRANSITION, "Le compte %s n'a encore "
+		    "jamais été notifié : utilisez « Notifier les comptes ».",
+		    login);
+		goto refuse;
+	}
+	if (strcmp(state, "desactive") == 0) {
+		req_error(req, E_BAD_TRANSITION, "Le compte %s est désactivé.",
+		    login);
+		goto refuse;
+	}
+
+	letter.account_id = db_get_int(res, 0, 0);
+	letter.login = xstrdup(login);
+	if (db_get(res, 0, 4) != NULL)
+		letter.civility = xstrdup(db_get(res, 0, 4));
+	letter.guardian = xstrdup(db_get(res, 0, 5));
+	letter.children = json_loads(db_get(res, 0, 6), 0, NULL);
+	letter.school_uai = xstrdup(academy ? db_get(res, 0, 8) :
+	    req->scope.uai);
+	if (academy ? db_get(res, 0, 9) != NULL : req->scope.school_name !=
+	    NULL)
+		letter.school_name = xstrdup(academy ? db_get(res, 0, 9) :
+		    req->scope.school_name);
+	if (academy ? db_get(res, 0, 10) != NULL : req->scope.school_town !=
+	    NULL)
+		letter.town = xstrdup(academy ? db_get(res, 0, 10) :
+		    req->scope.school_town);
+	PQclear(res);
+	letter.password = xmalloc(ACCOUNT_PASSWORD_LEN + 1);
+	account_new_password(letter.password);
+
+	if (account_transition(w->db, &letter.account_id, 1, "notifie",
+	    "reset", &letter.password, "mot de passe réinitialisé") != 1 ||
+	    doc_stamp(w->db, &stamp) == -1)
+		goto fail;
+	if (doc_letters_pdf(&letter, 1, &stamp, &req->blob, &cause) == -1) {
+		log_warnx("reset: %s", cause);
+		free(cause);
+		db_rollback(w->db);
+		req_error(req, E_INTERNAL, "La feuille n'a pas pu être "
+		    "produite : le mot de passe n'a pas été changé.");
+		goto out;
+	}
+	if (doc_record(w->db, req, "reset", "pdf", 1, &letter.account_id, 1,
+	    &req->blob) == -1 || db_commit(w->db) == -1)
+		goto fail;
+	snprintf(name, sizeof name, "Educonnect-Notification-%s-%s.pdf",
+	    login, stamp.compact);
+	req->blob_name = xstrdup(name);
+	log_info("%s reset the password of %s", req->session->login, login);
+	req->result = json_pack("{s:s, s:s, s:s}", "login", login, "state",
+	    "notifie", "from", state);
+	goto out;
+refuse:
+	PQclear(res);
+	db_rollback(w->db);
+	goto out;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+	buf_free_secret(&req->blob);
+out:
+	doc_letter_clear(&letter);
+}
