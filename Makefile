@@ -171,7 +171,13 @@ check-asan:
 	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
 
-bench: deps all
+$(BUILD)/bench/notify-baseline: bench/notify-baseline.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,libpq) -o $@ $< \
+	    $(LDFLAGS) $(call pc_libs,libpq) -lhpdf
+
+bench: deps all $(BUILD)/bench/notify-baseline
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
 demo: deps all

@@ -92,7 +92,64 @@ def harness_columns():
             "resp_lien", "resp_legal", "resp_courriel", "resp_telephone"]
 
 
-BENCHES = {"import": bench_import}
+def bench_notify(stack):
+    """Notify about 1,000 guardians of one school on paper, end to end,
+    against the same SQL through libpq plus a bare libharu render."""
+    path = os.path.join(CACHE, "school-1000.csv")
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
+                        "tools/gen-onde.py"), "--schools", "1", "--pupils",
+                        "820", "--siblings", "0.03", "--seed", "11",
+                        "--first-uai", "340001", "-o", path], check=True)
+    with open(path, encoding="utf-8") as f:
+        school = f.readlines()[1].split(";")[0]
+    res = stack.ctl("import", path, user="admin", json=True)
+    assert res.returncode == 0, res.stderr
+    stack.add_staff("dir.bench", "directeur", [school], "Direction Banc")
+    school_id = psql(stack, "-At", "-c", "select id from schools where"
+                     " uai = '%s'" % school).stdout.strip()
+
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([os.path.join(harness.BUILD, "bench",
+                                           "notify-baseline"),
+                              stack.database_url(), school_id],
+                             check=True, capture_output=True, text=True)
+        n, pages, sql_s, pdf_s, size = out.stdout.split()
+        runs.append((float(sql_s) + float(pdf_s), float(sql_s),
+                     float(pdf_s)))
+    base_s, sql_s, pdf_s = sorted(runs)[1]
+    n = int(n)
+
+    log_before = len(stack.main.read_log())
+    out = os.path.join(stack.dir, "notify-bench.pdf")
+    t = time.monotonic()
+    res = stack.ctl("notify", "--paper", "--out", out, "--all",
+                    user="dir.bench", json=True)
+    ours_s = time.monotonic() - t
+    assert res.returncode == 0, res.stderr
+    notified = len(__import__("json").loads(res.stdout)["notified"])
+    log = stack.main.read_log()[log_before:]
+    server_ms = [float(x) for x in __import__("re").findall(
+        r"notify ok \(([0-9.]+) ms\)", log)]
+
+    print("notify: %d guardians of one school (%d notified), %.1f MB PDF"
+          % (n, notified, os.path.getsize(out) / 1e6))
+    print("  baseline: SQL through libpq %.3f s + bare libharu %.3f s ="
+          " %.3f s" % (sql_s, pdf_s, base_s))
+    print("  ecadmctl notify, command to PDF on disk: %.3f s (connect,"
+          " TLS, login included)" % ours_s)
+    if server_ms:
+        print("  of which the notify request in ecadmd: %.3f s" % (
+            server_ms[-1] / 1000))
+    report("notify", notified / ours_s, n / base_s, "guardians/s")
+    if server_ms:
+        report("notify-server", notified / (server_ms[-1] / 1000),
+               n / base_s, "guardians/s")
+
+
+BENCHES = {"import": bench_import, "notify": bench_notify}
 
 
 def main():

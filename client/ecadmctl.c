@@ -898,14 +898,17 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		printf("  %s  %s (%s)\n", jstr(x, "at"), jstr(x, "kind"),
 		    jstr(x, "by"));
 	printf("\nHistorique\n");
-	json_array_foreach(json_object_get(res, "events"), i, x)
-		printf("  %s  %s%s%s%s%s  [%s, %s]%s%s\n", jstr(x, "at"),
-		    jstr(x, "label"), jstr(x, "from") != NULL ||
-		    jstr(x, "to") != NULL ? " : " : "", jstr(x, "from") != NULL ?
-		    jstr(x, "from") : "", jstr(x, "to") != NULL ? " → " : "",
-		    jstr(x, "to") != NULL ? jstr(x, "to") : "", jstr(x, "actor"),
-		    jstr(x, "channel"), jstr(x, "detail") != NULL ? " — " : "",
+	json_array_foreach(json_object_get(res, "events"), i, x) {
+		printf("  %s  %s", jstr(x, "at"), jstr(x, "label"));
+		if (jstr(x, "to") != NULL && (jstr(x, "from") == NULL ||
+		    strcmp(jstr(x, "from"), jstr(x, "to")) != 0))
+			printf(" (%s%s%s)", jstr(x, "from") != NULL ?
+			    jstr(x, "from") : "", jstr(x, "from") != NULL ?
+			    " → " : "→ ", jstr(x, "to"));
+		printf("  [%s, %s]%s%s\n", jstr(x, "actor"), jstr(x, "channel"),
+		    jstr(x, "detail") != NULL ? " — " : "",
 		    jstr(x, "detail") != NULL ? jstr(x, "detail") : "");
+	}
 	json_decref(res);
 	return 0;
 }

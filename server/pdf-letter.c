@@ -119,7 +119,7 @@ letter_sheet(struct pdf *p, const struct letter *l)
 
 	y = letter_head(p, page, l, "vos identifiants pour les services en "
 	    "ligne de l'école");
-	y = pdf_wrap(page, p->regular, 10.5f, MARGIN, y, TEXT_W, 14,
+	y = pdf_wrap(p, page, p->regular, 10.5f, MARGIN, y, TEXT_W, 14,
 	    l->nchildren > 1 ? "L'école met à votre disposition un compte "
 	    "pour suivre la scolarité de vos enfants sur les services en "
 	    "ligne de l'Éducation nationale :" : "L'école met à votre "
@@ -157,21 +157,21 @@ letter_sheet(struct pdf *p, const struct letter *l)
 	snprintf(line, sizeof line, "1.  Rendez-vous sur %s (ou scannez le "
 	    "code ci-dessus) et saisissez votre identifiant et votre mot de "
 	    "passe provisoire.", l->guichet_url);
-	y = pdf_wrap(page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
 	    line) - 5;
-	y = pdf_wrap(page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
 	    "2.  Choisissez votre mot de passe : de 8 à 14 caractères, avec "
 	    "des lettres et des chiffres. Notez-le bien : l'école ne pourra "
 	    "plus le voir.") - 5;
-	y = pdf_wrap(page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
 	    "3.  Indiquez votre adresse électronique et, pour vérification, "
 	    "la date de naissance de l'enfant dont le nom s'affiche.") - 5;
 	snprintf(line, sizeof line, "4.  Ouvrez le courriel que vous recevez "
 	    "et cliquez sur le lien qu'il contient dans les %d jours : votre "
 	    "compte est alors activé.", l->activation_days);
-	y = pdf_wrap(page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN + 8, y, TEXT_W - 8, 13,
 	    line) - 10;
-	y = pdf_wrap(page, p->regular, 10, MARGIN, y, TEXT_W, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN, y, TEXT_W, 13,
 	    "En cas de difficulté, ou si ce mot de passe a expiré, adressez-"
 	    "vous à l'école : elle vous remettra une nouvelle feuille.") - 10;
 	pdf_text(page, p->regular, 10, MARGIN, y, "La directrice ou le "
@@ -189,7 +189,7 @@ letter_reminder(struct pdf *p, const struct letter *l)
 
 	y = letter_head(p, page, l, "rappel de votre identifiant pour les "
 	    "services en ligne");
-	y = pdf_wrap(page, p->regular, 10.5f, MARGIN, y, TEXT_W, 14,
+	y = pdf_wrap(p, page, p->regular, 10.5f, MARGIN, y, TEXT_W, 14,
 	    "Vous avez déjà un compte pour les services en ligne de "
 	    "l'Éducation nationale. Il vous permet de suivre la scolarité de :");
 	y = letter_children(p, page, l, y - 4);
@@ -208,8 +208,8 @@ letter_reminder(struct pdf *p, const struct letter *l)
 	snprintf(line, sizeof line, "Connectez-vous sur %s avec cet "
 	    "identifiant et le mot de passe que vous avez choisi.",
 	    l->guichet_url);
-	y = pdf_wrap(page, p->regular, 10, MARGIN, y, TEXT_W, 13, line) - 6;
-	y = pdf_wrap(page, p->regular, 10, MARGIN, y, TEXT_W, 13,
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN, y, TEXT_W, 13, line) - 6;
+	y = pdf_wrap(p, page, p->regular, 10, MARGIN, y, TEXT_W, 13,
 	    "Mot de passe oublié ? Adressez-vous à l'école : elle peut le "
 	    "réinitialiser et vous remettre une nouvelle feuille.") - 10;
 	pdf_text(page, p->regular, 10, MARGIN, y, "La directrice ou le "

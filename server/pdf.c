@@ -68,8 +68,19 @@ pdf_new(const char *title, char **cause)
 void
 pdf_free(struct pdf *p)
 {
+	struct pdf_wrapped	*w;
+	size_t			 i;
+
 	if (p == NULL)
 		return;
+	while ((w = p->wrapped) != NULL) {
+		p->wrapped = w->next;
+		for (i = 0; i < w->nlines; i++)
+			free(w->lines[i]);
+		free(w->lines);
+		free(w->text);
+		free(w);
+	}
 	if (p->doc != NULL)
 		HPDF_Free(p->doc);
 	free(p->qr_url);
@@ -157,23 +168,28 @@ pdf_fit(HPDF_Page page, HPDF_Font font, float size, const char *s,
 	return buf_cstr(&b);
 }
 
-float
-pdf_wrap(HPDF_Page page, HPDF_Font font, float size, float x, float y,
-    float width, float leading, const char *text)
+/* Break text into lines of at most width, a word at a time. */
+static struct pdf_wrapped *
+pdf_break(HPDF_Page page, HPDF_Font font, float size, float width,
+    const char *text)
 {
-	struct buf	 line;
-	const char	*p = text, *word;
-	size_t		 wlen, keep;
+	struct pdf_wrapped	*w = xcalloc(1, sizeof *w);
+	struct buf		 line;
+	const char		*p = text, *word;
+	size_t			 wlen, keep;
 
+	w->text = xstrdup(text);
+	w->font = font;
+	w->size = size;
+	w->width = width;
 	buf_init(&line);
-	while (*p != '\0') {
+	for (;;) {
 		while (*p == ' ')
 			p++;
 		word = p;
 		while (*p != '\0' && *p != ' ')
 			p++;
-		wlen = (size_t)(p - word);
-		if (wlen == 0)
+		if ((wlen = (size_t)(p - word)) == 0)
 			break;
 		keep = line.len;
 		if (line.len > 0)
@@ -182,18 +198,44 @@ pdf_wrap(HPDF_Page page, HPDF_Font font, float size, float x, float y,
 		if (keep > 0 && pdf_width(page, font, size, buf_cstr(&line)) >
 		    width) {
 			/* The word goes to the next line. */
-			line.len = keep;
-			pdf_text(page, font, size, x, y, buf_cstr(&line));
-			y -= leading;
+			w->lines = xreallocarray(w->lines, w->nlines + 1,
+			    sizeof *w->lines);
+			w->lines[w->nlines++] = xstrndup((char *)line.data,
+			    keep);
 			buf_reset(&line);
 			buf_add(&line, word, wlen);
 		}
 	}
 	if (line.len > 0) {
-		pdf_text(page, font, size, x, y, buf_cstr(&line));
-		y -= leading;
+		w->lines = xreallocarray(w->lines, w->nlines + 1,
+		    sizeof *w->lines);
+		w->lines[w->nlines++] = xstrdup(buf_cstr(&line));
 	}
 	buf_free(&line);
+	return w;
+}
+
+float
+pdf_wrap(struct pdf *p, HPDF_Page page, HPDF_Font font, float size, float x,
+    float y, float width, float leading, const char *text)
+{
+	struct pdf_wrapped	*w;
+	size_t			 i;
+
+	for (w = p->wrapped; w != NULL; w = w->next) {
+		if (w->font == font && w->size == size && w->width == width &&
+		    strcmp(w->text, text) == 0)
+			break;
+	}
+	if (w == NULL) {
+		w = pdf_break(page, font, size, width, text);
+		w->next = p->wrapped;
+		p->wrapped = w;
+	}
+	for (i = 0; i < w->nlines; i++) {
+		pdf_text(page, font, size, x, y, w->lines[i]);
+		y -= leading;
+	}
 	return y;
 }
 

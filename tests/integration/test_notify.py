@@ -311,6 +311,35 @@ class TestScopeAndAtomicity(NotifyCase):
                          len({r["login"] for r in rows}))
 
 
+class TestTransfer(NotifyCase):
+    def test_client_gone_mid_transfer_loses_nothing(self):
+        S, d = self.school(family_school)
+        c = self.s.connect()
+        c.hello()
+        self.assertTrue(c.login(d, self.s.users[d])["ok"])
+        c.send({"id": 7, "op": "notify", "args": {"all": True}})
+        reply = c.recv()
+        self.assertTrue(reply["ok"], reply)
+        blob = reply["blob"]
+        self.assertGreater(blob["size"], 100000)
+        self.assertRegex(blob["sha256"], "^[0-9a-f]{64}$")
+        self.assertRegex(blob["name"], r"^Educonnect-Notifications-[0-9]{14}"
+                         r"\.pdf$")
+        # Read one frame of the document, then vanish.
+        (n,) = __import__("struct").unpack(">I", c.recv_exact(4))
+        self.assertLessEqual(n, 256 * 1024)
+        c.close()
+        passwords = {r["login"]: r["password"] for r in self.search(d)
+                     if r["eligible"]}
+        # The reprint gives the same valid passwords.
+        result, pdf = self.notify(d, "--all")
+        self.assertEqual({x["letter"] for x in result["notified"]},
+                         {"réimpression"})
+        text = "".join(harness.pdf_pages(pdf))
+        for login, password in passwords.items():
+            self.assertIn(password, text)
+
+
 class TestListShowJournalStats(NotifyCase):
     def test_list_pdf_and_csv(self):
         S, d = self.school(family_school)
