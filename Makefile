@@ -69,9 +69,11 @@ SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
 		   server/crypto.c server/account.c server/document.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
 CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
-TUI_SRCS	 = client/ecadm.c client/settings.c client/screen-login.c \
-		   client/screen-responsables.c client/widget-table.c \
-		   client/tui.c
+TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c \
+		   client/screen-login.c client/screen-responsables.c \
+		   client/screen-fiche.c client/widget-table.c \
+		   client/widget-dialog.c client/screen-etat.c \
+		   client/screen-journal.c client/screen-aide.c
 SQL_FILES	 = $(sort $(wildcard sql/[0-9]*.sql))
 
 COMMON_OBJS	 = $(COMMON_SRCS:%.c=$(BUILD)/%.o)

@@ -149,7 +149,106 @@ def bench_notify(stack):
                n / base_s, "guardians/s")
 
 
-BENCHES = {"import": bench_import, "notify": bench_notify}
+def bench_tui(stack):
+    """Time per keystroke in ecadm on a school of about 2,000 rows:
+    scrolling and filtering the Responsables tab, against the same keys
+    on the help tab (a full screen of static text) in the same session.
+    ecadm times each key from its arrival to the end of the redraw
+    (ECADM_TRACE_FILE)."""
+    import shlex
+    import statistics
+    path = os.path.join(CACHE, "school-2000.csv")
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
+                        "tools/gen-onde.py"), "--schools", "1", "--pupils",
+                        "1150", "--seed", "13", "--first-uai", "350001",
+                        "-o", path], check=True)
+    with open(path, encoding="utf-8") as f:
+        school = f.readlines()[1].split(";")[0]
+    assert stack.ctl("import", path, user="admin").returncode == 0
+    stack.add_staff("dir.tui", "directeur", [school], "Direction Écran")
+    rows = len(stack.ctl_json("search", user="dir.tui"))
+    trace = os.path.join(stack.dir, "tui-trace.txt")
+    sock = "ecadm-bench-%d" % os.getpid()
+    env = {"LANG": "C.UTF-8", "TERM": "screen-256color",
+           "ECADM_SERVER": "127.0.0.1:%d" % stack.main.port,
+           "ECADM_CA": os.path.join(stack.tls, "ca.crt"),
+           "ECADM_USER": "dir.tui", "ECADM_PASSWORD": stack.users["dir.tui"],
+           "ECADM_TRACE_FILE": trace, "HOME": stack.dir}
+    cmd = "env %s %s" % (" ".join("%s=%s" % (k, shlex.quote(v))
+                                  for k, v in env.items()),
+                         os.path.join(harness.BUILD, "ecadm"))
+    tmux = ["tmux", "-L", sock]
+    subprocess.run(tmux + ["-f", "/dev/null", "new-session", "-d", "-s",
+                           "b", "-x", "120", "-y", "40", cmd], check=True)
+
+    def screen():
+        return subprocess.run(tmux + ["capture-pane", "-p", "-t", "b"],
+                              capture_output=True, text=True).stdout
+
+    def keys(*k):
+        subprocess.run(tmux + ["send-keys", "-t", "b"] + list(k),
+                       check=True)
+
+    def timings(since):
+        with open(trace) as f:
+            return [float(l.split()[2]) for l in f.readlines()[since:]]
+
+    def settle(n):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if os.path.exists(trace) and len(timings(0)) >= n:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("ecadm did not take the keys")
+
+    try:
+        deadline = time.time() + 30
+        while "%d lignes" % rows not in screen():
+            if time.time() > deadline:
+                raise RuntimeError("rows not shown:\n" + screen())
+            time.sleep(0.1)
+        moves = ["Down"] * 300 + ["NPage"] * 40 + ["PPage"] * 40
+        keys(*moves)
+        settle(len(moves))
+        scroll = timings(0)
+        done = len(scroll)
+        keys("/")
+        for ch in "martin":
+            keys("-l", ch)
+        keys(*(["BSpace"] * 6))
+        keys("Escape")
+        settle(done + 1 + 6 + 6 + 1)
+        filtering = timings(done)
+        done += len(filtering)
+        keys("4")
+        settle(done + 1)
+        done += 1
+        keys(*moves)
+        settle(done + len(moves))
+        baseline = timings(done)
+        keys("q")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+
+    def p99(values):
+        return sorted(values)[int(len(values) * 0.99) - 1]
+
+    ours_scroll = statistics.mean(scroll)
+    ours_filter = statistics.mean(filtering)
+    base = statistics.mean(baseline)
+    print("tui: %d rows in the Responsables tab, 120x40" % rows)
+    print("  scrolling  %d keys: mean %.2f ms, p99 %.2f ms" % (
+        len(scroll), ours_scroll, p99(scroll)))
+    print("  filtering  %d keys: mean %.2f ms, max %.2f ms" % (
+        len(filtering), ours_filter, max(filtering)))
+    print("  baseline, the same moves on the help tab: mean %.2f ms" % base)
+    report("tui-scroll", ours_scroll, base, "ms/key(lower-is-better)")
+    report("tui-filter", ours_filter, base, "ms/key(lower-is-better)")
+
+
+BENCHES = {"import": bench_import, "notify": bench_notify, "tui": bench_tui}
 
 
 def main():

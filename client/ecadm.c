@@ -31,18 +31,45 @@ usage(void)
 static void
 login_done(struct tui *t, struct rpc_reply *r, void *arg)
 {
+	int	i;
+
 	(void)arg;
-	if (r == NULL)
+	if (r == NULL) {
+		if (t->login != NULL)
+			screen_login_ready(t->login);
 		return;
+	}
 	if (!r->ok) {
-		tui_set_screen(t, screen_login_new(t));
+		if (t->login == NULL)
+			t->login = screen_login_new(t);
+		screen_login_ready(t->login);
 		tui_status(t, 1, "%s", r->message);
 		return;
 	}
 	json_decref(t->session);
 	t->session = json_incref(r->result);
-	tui_status(t, 0, "Connecté.");
-	tui_set_screen(t, screen_responsables_new(t));
+	freestr_secret(t->token);
+	t->token = xstrdup(json_string_value(json_object_get(r->result,
+	    "token")));
+	if (t->login != NULL) {
+		t->login->free(t->login);
+		free(t->login);
+		t->login = NULL;
+	}
+	/* The tabs live as long as the session: switching keeps their
+	 * filters and scroll positions. */
+	for (i = 0; i < TAB__COUNT; i++) {
+		if (t->tabs[i] != NULL) {
+			t->tabs[i]->free(t->tabs[i]);
+			free(t->tabs[i]);
+		}
+	}
+	t->tabs[TAB_RESPONSABLES] = screen_responsables_new(t);
+	t->tabs[TAB_ETAT] = screen_etat_new(t);
+	t->tabs[TAB_JOURNAL] = screen_journal_new(t);
+	t->tabs[TAB_AIDE] = screen_aide_new(t);
+	tui_status(t, 0, "Connecté. ? : aide.");
+	tui_tab(t, TAB_RESPONSABLES);
 }
 
 void
@@ -129,13 +156,13 @@ main(int argc, char **argv)
 	}
 
 	tui_init(&t, &s, rpc);
+	t.login = screen_login_new(&t);
 	if (s.user != NULL && s.password != NULL) {
-		tui_set_screen(&t, screen_login_new(&t));
 		tui_status(&t, 0, "Connexion…");
 		tui_login(&t, s.user, s.password);
-	} else
-		tui_set_screen(&t, screen_login_new(&t));
+	}
 	status = tui_run(&t);
+	rpc = t.rpc;	/* a reconnection may have replaced it */
 	tui_end(&t);
 	rpc_close(rpc);
 	settings_free(&s);

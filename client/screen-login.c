@@ -1,6 +1,7 @@
 /*
  * The login screen: an identifier, a password (never shown), and the reason
- * of the last refusal. Enter moves to the password, then logs in.
+ * of the last refusal on the status line. Enter moves to the password, then
+ * logs in; the tabs open once the server accepts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,12 +52,12 @@ field_add(char *s, wint_t ch)
 }
 
 static void
-login_draw(struct screen *sc, struct tui *t)
+login_draw(struct screen *sc, struct tui *t, int top, int height)
 {
 	struct login	*l = sc->data;
 	char		 stars[FIELD_MAX];
 	const char	*hint;
-	int		 y = LINES / 2 - 4, x = COLS / 2 - 25, n;
+	int		 y = top + height / 2 - 4, x = COLS / 2 - 25, n;
 
 	if (x < 0)
 		x = 0;
@@ -67,15 +68,17 @@ login_draw(struct screen *sc, struct tui *t)
 	tui_print(y + 2, x + 15, l->user, 34, l->field == 0 ? A_REVERSE :
 	    A_UNDERLINE);
 	n = utf8_width(l->password);
-	memset(stars, '*', (size_t)(n < FIELD_MAX - 1 ? n : FIELD_MAX - 1));
-	stars[n < FIELD_MAX - 1 ? n : FIELD_MAX - 1] = '\0';
+	if (n > FIELD_MAX - 1)
+		n = FIELD_MAX - 1;
+	memset(stars, '*', (size_t)n);
+	stars[n] = '\0';
 	tui_print(y + 3, x, "Mot de passe :", 15, A_NORMAL);
 	tui_print(y + 3, x + 15, stars, 34, l->field == 1 ? A_REVERSE :
 	    A_UNDERLINE);
 	tui_print(y + 5, x, l->busy ? "Connexion en cours…" :
 	    "Entrée : valider · Tab : champ suivant · Échap : quitter", 60,
 	    A_DIM);
-	/* make demo shows the demo logins here. */
+	/* make demo shows the demo login here. */
 	if ((hint = getenv("ECADM_LOGIN_HINT")) != NULL)
 		tui_print(y + 7, x > 10 ? x - 10 : 0, hint, COLS - (x > 10 ?
 		    x - 10 : 0), A_BOLD);
@@ -133,7 +136,6 @@ login_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		}
 		l->busy = 1;
 		tui_status(t, 0, "Connexion…");
-		/* This screen is replaced (and freed) on success. */
 		tui_login(t, l->user, l->password);
 		return 1;
 	}
@@ -165,5 +167,16 @@ screen_login_new(struct tui *t)
 	sc->key = login_key;
 	sc->free = login_free;
 	sc->data = l;
+	sc->fullscreen = 1;
 	return sc;
+}
+
+/* After a refused login the screen takes keys again. */
+void
+screen_login_ready(struct screen *sc)
+{
+	struct login	*l = sc->data;
+
+	l->busy = 0;
+	OPENSSL_cleanse(l->password, sizeof l->password);
 }

@@ -1,7 +1,16 @@
 /*
- * The Responsables tab: one row per pupil and guardian of the school, the
- * account's login, password (provisional, or ****** once chosen) and state
- * in its colour, and why a row cannot have an account.
+ * The Responsables tab, the director's day: one row per pupil and guardian
+ * of the school with the account's login, password (provisional in clear,
+ * ****** once chosen), state in its colour and e-mail; ineligible rows
+ * greyed with the reason. The filter bar picks classes, a state, with or
+ * without e-mail (the server searches) and a text (filtered here, as it is
+ * typed). Rows are ticked one by one or all at once, then notified on
+ * paper, listed, or opened as an account card.
+ *
+ * The screen owns the rows of the last search and the filter settings; it
+ * keeps them across tabs. Actions go through the server and reload the
+ * rows when they changed something. The helpdesk searches the whole
+ * academy by text and acts on one account at a time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +18,34 @@
 
 #include <curses.h>
 
+#include "buf.h"
 #include "tui.h"
+#include "utf8.h"
+#include "widget-dialog.h"
 #include "widget-table.h"
 #include "xmalloc.h"
 
+static const char *const state_codes[] = { NULL, "precree", "notifie",
+    "attente", "active", "desactive" };
+static const char *const state_items[] = { "Tous les états", "Non notifié",
+    "Notifié et non activé", "En cours d'activation", "Activé",
+    "Désactivé" };
+static const char *const email_items[] = { "tous", "avec courriel",
+    "sans courriel" };
+
 struct responsables {
 	struct widget_table	 table;
+	char			**classes;	/* names from the server */
+	unsigned char		*ticked;	/* classes chosen */
+	size_t			 nclasses;
+	int			 state;		/* index in state_codes */
+	int			 email;		/* index in email_items */
+	char			 query[128];
+	int			 typing;
 	int			 loading;
-	char			 title[256];
+	int			 academy;	/* helpdesk, whole academy */
+	json_t			*pending;	/* notify: logins confirmed */
+	json_t			*without;	/* notify: rows without account */
 };
 
 static const char *
@@ -37,7 +66,12 @@ col_pupil(json_t *row, char *tmp, size_t size)
 static const char *
 col_class(json_t *row, char *tmp, size_t size)
 {
-	(void)tmp, (void)size;
+	if (json_string_value(json_object_get(row, "class")) == NULL &&
+	    json_string_value(json_object_get(row, "school")) != NULL &&
+	    json_object_get(row, "class") == NULL) {
+		snprintf(tmp, size, "%s", col_str(row, "school"));
+		return tmp;
+	}
 	return col_str(row, "class");
 }
 
@@ -62,31 +96,49 @@ col_password(json_t *row, char *tmp, size_t size)
 	return col_str(row, "password");
 }
 
+/* The state, or for a row without any account, why. */
 static const char *
 col_state(json_t *row, char *tmp, size_t size)
 {
 	(void)tmp, (void)size;
 	if (json_is_true(json_object_get(row, "expired")))
 		return "Notifié (expiré)";
+	if (json_string_value(json_object_get(row, "state")) == NULL)
+		return col_str(row, "reason");
 	return col_str(row, "state_label");
 }
 
 static const char *
+col_email(json_t *row, char *tmp, size_t size)
+{
+	(void)tmp, (void)size;
+	return col_str(row, "email");
+}
+
+/* Why this row's child gives no account, when the guardian has one
+ * through another child (without an account, the state column says). */
+static const char *
 col_reason(json_t *row, char *tmp, size_t size)
 {
 	(void)tmp, (void)size;
+	if (json_string_value(json_object_get(row, "state")) == NULL)
+		return "";
 	return col_str(row, "reason");
 }
 
+/* Narrow screens give up the remark and the e-mail first (down to
+ * nothing), the names and the state last; a password is never cut. */
 static const struct table_column columns[] = {
-	{ "Élève", 12, 30, col_pupil },
-	{ "Classe", 5, 10, col_class },
-	{ "Responsable", 12, 30, col_guardian },
-	{ "Identifiant", 10, 22, col_login },
-	{ "Mot de passe", 8, 14, col_password },
-	{ "État", 11, 22, col_state },
-	{ "Remarque", 8, 45, col_reason },
+	{ "Élève", 10, 28, 3, col_pupil },
+	{ "Classe", 6, 10, 2, col_class },
+	{ "Responsable", 10, 28, 3, col_guardian },
+	{ "Identifiant", 9, 22, 8, col_login },
+	{ "Mot de passe", 10, 14, 9, col_password },
+	{ "État", 10, 22, 5, col_state },
+	{ "Courriel", 0, 32, 1, col_email },
+	{ "Remarque", 0, 45, 0, col_reason },
 };
+#define NCOLUMNS	((int)(sizeof columns / sizeof columns[0]))
 
 static int
 row_attr(struct tui *t, json_t *row, int column)
@@ -99,11 +151,12 @@ row_attr(struct tui *t, json_t *row, int column)
 	return A_NORMAL;
 }
 
+/* -- loading --------------------------------------------------------- */
+
 static void
 responsables_loaded(struct tui *t, struct rpc_reply *r, void *arg)
 {
 	struct responsables	*rs = arg;
-	size_t			 n;
 
 	rs->loading = 0;
 	if (r == NULL)
@@ -113,64 +166,645 @@ responsables_loaded(struct tui *t, struct rpc_reply *r, void *arg)
 		return;
 	}
 	widget_table_set_rows(&rs->table, json_object_get(r->result, "rows"));
-	n = json_array_size(json_object_get(r->result, "rows"));
-	tui_status(t, 0, "%zu ligne%s · ↑↓ PgPréc PgSuiv : défiler · "
-	    "q : quitter", n, n > 1 ? "s" : "");
+	if (!rs->academy)
+		widget_table_filter(&rs->table, rs->query);
+	if (json_is_true(json_object_get(r->result, "truncated")))
+		tui_status(t, 1, "Trop de résultats : seuls les premiers sont "
+		    "affichés, précisez la recherche.");
+}
+
+/* Search again with the filters of the bar. */
+static void
+responsables_search(struct tui *t, struct responsables *rs)
+{
+	json_t	*args = json_object(), *classes;
+	size_t	 i;
+
+	if (rs->academy) {
+		if (strlen(rs->query) < 3) {
+			tui_status(t, 0, "Recherche dans l'académie : tapez / "
+			    "puis au moins 3 caractères (nom, identifiant, "
+			    "INE) et Entrée.");
+			json_decref(args);
+			return;
+		}
+		json_object_set_new(args, "query", json_string(rs->query));
+	}
+	classes = json_array();
+	for (i = 0; i < rs->nclasses; i++) {
+		if (rs->ticked[i])
+			json_array_append_new(classes,
+			    json_string(rs->classes[i]));
+	}
+	if (json_array_size(classes) > 0)
+		json_object_set_new(args, "classes", classes);
+	else
+		json_decref(classes);
+	if (rs->state > 0)
+		json_object_set_new(args, "state",
+		    json_string(state_codes[rs->state]));
+	if (rs->email > 0)
+		json_object_set_new(args, "email", json_string(rs->email == 1 ?
+		    "avec" : "sans"));
+	rs->loading = 1;
+	tui_request(t, "search", args, responsables_loaded, rs);
 }
 
 static void
-responsables_draw(struct screen *sc, struct tui *t)
+responsables_classes_loaded(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	struct responsables	*rs = arg;
+	json_t			*c;
+	size_t			 i;
+
+	if (r == NULL || !r->ok)
+		return;
+	(void)t;
+	for (i = 0; i < rs->nclasses; i++)
+		free(rs->classes[i]);
+	free(rs->classes);
+	free(rs->ticked);
+	rs->nclasses = json_array_size(json_object_get(r->result, "classes"));
+	rs->classes = xcalloc(rs->nclasses + 1, sizeof *rs->classes);
+	rs->ticked = xcalloc(rs->nclasses + 1, 1);
+	json_array_foreach(json_object_get(r->result, "classes"), i, c)
+		rs->classes[i] = xstrdup(json_string_value(json_object_get(c,
+		    "name")));
+}
+
+static void
+responsables_show(struct screen *sc, struct tui *t)
 {
 	struct responsables	*rs = sc->data;
 
-	tui_print(0, 0, rs->title, COLS, tui_attr(t, TC_HEADER));
-	tui_print(1, 0, "", COLS, A_NORMAL);
-	tui_print(1, 1, " Responsables ", 14, tui_attr(t, TC_TAB));
-	if (rs->loading)
-		tui_print(3, 2, "Chargement…", COLS - 2, A_DIM);
+	if (!rs->academy && rs->nclasses == 0)
+		tui_request(t, "classes", NULL, responsables_classes_loaded,
+		    rs);
+	responsables_search(t, rs);
+}
+
+/* -- drawing --------------------------------------------------------- */
+
+/* "CP, CE1 A" or "toutes". */
+static void
+responsables_class_names(struct responsables *rs, char *out, size_t size)
+{
+	size_t	i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < rs->nclasses; i++) {
+		if (!rs->ticked[i])
+			continue;
+		n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s",
+		    n > 0 ? ", " : "", rs->classes[i]);
+	}
+	if (n == 0)
+		snprintf(out, size, "toutes");
+}
+
+static void
+responsables_draw(struct screen *sc, struct tui *t, int top, int height)
+{
+	struct responsables	*rs = sc->data;
+	char			 bar[1024], classes[512], count[128];
+	int			 w;
+
+	responsables_class_names(rs, classes, sizeof classes);
+	snprintf(count, sizeof count, "%zu ligne%s · %zu cochée%s",
+	    rs->table.nview, rs->table.nview > 1 ? "s" : "",
+	    widget_table_checked(&rs->table),
+	    widget_table_checked(&rs->table) > 1 ? "s" : "");
+	if (rs->academy)
+		snprintf(bar, sizeof bar, " Académie · Recherche : %s%s",
+		    rs->query, rs->typing ? "_" : "");
 	else
-		widget_table_draw(&rs->table, t, 2, 0, LINES - 3, COLS);
+		snprintf(bar, sizeof bar, " Classes : %s │ État : %s │ "
+		    "Courriel : %s │ Texte : %s%s", classes,
+		    rs->state == 0 ? "tous" : state_items[rs->state],
+		    email_items[rs->email], rs->query, rs->typing ? "_" : "");
+	w = utf8_width(count) + 1;
+	tui_print(top, 0, bar, COLS - w > 0 ? COLS - w : 0, rs->typing ?
+	    A_BOLD : A_NORMAL);
+	tui_print(top, COLS - w, count, w, A_NORMAL);
+	if (rs->loading && rs->table.nrows == 0) {
+		tui_print(top + 2, 2, "Recherche en cours…", COLS - 2, A_DIM);
+		return;
+	}
+	widget_table_draw(&rs->table, t, top + 1, 0, height - 1, COLS);
+	if (rs->table.nview == 0 && !rs->loading)
+		tui_print(top + 3, 2, rs->academy && rs->query[0] == '\0' ?
+		    "Tapez / puis le nom d'un responsable, d'un élève, un "
+		    "identifiant ou un INE." : "Aucune ligne.", COLS - 2,
+		    A_DIM);
+}
+
+static const char *
+responsables_hint(struct screen *sc, struct tui *t)
+{
+	struct responsables	*rs = sc->data;
+
+	(void)t;
+	if (rs->typing)
+		return " Tapez le texte · Entrée : garder · Échap : effacer";
+	if (rs->academy)
+		return " / chercher  Entrée fiche  i réinit.  o tri  "
+		    "courriel: bientôt  ? aide  q quitter";
+	return " Espace cocher  a tout  n notifier  l liste  Entrée fiche  "
+	    "i réinit.  / texte  c classes  e état  m courriel  r rech.  "
+	    "o tri  courriel: bientôt  ? aide  q quitter";
+}
+
+/* -- actions --------------------------------------------------------- */
+
+/* The rows an action applies to: the ticked ones, else the current. */
+static json_t *
+responsables_selection(struct responsables *rs)
+{
+	json_t	*rows = widget_table_checked_rows(&rs->table), *cur;
+
+	if (json_array_size(rows) == 0 &&
+	    (cur = widget_table_current(&rs->table)) != NULL)
+		json_array_append(rows, cur);
+	return rows;
+}
+
+/* The distinct logins of some rows. */
+static json_t *
+responsables_logins(json_t *rows)
+{
+	json_t		*logins = json_array(), *row, *x;
+	const char	*login;
+	size_t		 i, j;
+	int		 seen;
+
+	json_array_foreach(rows, i, row) {
+		if ((login = json_string_value(json_object_get(row,
+		    "login"))) == NULL)
+			continue;
+		seen = 0;
+		json_array_foreach(logins, j, x)
+			seen |= strcmp(json_string_value(x), login) == 0;
+		if (!seen)
+			json_array_append_new(logins, json_string(login));
+	}
+	return logins;
+}
+
+static void
+notify_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	struct responsables	*rs = arg;
+	char			 what[256];
+
+	dialog_progress_done(t, t->progress);
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		dialog_message(t, "Notification refusée", r->message);
+		return;
+	}
+	snprintf(what, sizeof what, "%zu compte%s notifié%s : %lld page%s à "
+	    "imprimer.", json_array_size(json_object_get(r->result,
+	    "notified")), json_array_size(json_object_get(r->result,
+	    "notified")) > 1 ? "s" : "", json_array_size(json_object_get(
+	    r->result, "notified")) > 1 ? "s" : "",
+	    (long long)json_integer_value(json_object_get(r->result, "pages")),
+	    json_integer_value(json_object_get(r->result, "pages")) > 1 ?
+	    "s" : "");
+	tui_document_saved(t, r, what);
+	responsables_search(t, rs);
+}
+
+static void
+notify_confirmed(struct tui *t, int yes, void *arg)
+{
+	struct responsables	*rs = arg;
+
+	if (!yes) {
+		json_decref(rs->pending);
+		rs->pending = NULL;
+		tui_status(t, 0, "Notification annulée.");
+		return;
+	}
+	dialog_progress(t, "Notification des comptes");
+	tui_request(t, "notify", json_pack("{s:o}", "logins", rs->pending),
+	    notify_done, rs);
+	rs->pending = NULL;
+}
+
+/* The server said what it would do: ask the director. */
+static void
+notify_planned(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	struct responsables	*rs = arg;
+	struct buf		 text;
+	json_t			*x, *skipped;
+	size_t			 i, counts[3] = { 0, 0, 0 }, nskip;
+
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		dialog_message(t, "Notification impossible", r->message);
+		return;
+	}
+	json_array_foreach(json_object_get(r->result, "notified"), i, x) {
+		const char *k = json_string_value(json_object_get(x,
+		    "letter"));
+
+		counts[strcmp(k, "rappel") == 0 ? 2 :
+		    strcmp(k, "réimpression") == 0 ? 1 : 0]++;
+	}
+	/* The server's skipped accounts, then the ticked rows that have no
+	 * account at all. */
+	skipped = json_deep_copy(json_object_get(r->result, "skipped"));
+	json_array_extend(skipped, rs->without);
+	nskip = json_array_size(skipped);
+	buf_init(&text);
+	buf_printf(&text, "%zu compte%s %s notifié%s sur papier :\n"
+	    "%zu nouveau%s mot%s de passe, %zu réimpression%s, %zu rappel%s"
+	    " d'identifiant.\n", counts[0] + counts[1] + counts[2],
+	    counts[0] + counts[1] + counts[2] > 1 ? "s" : "",
+	    counts[0] + counts[1] + counts[2] > 1 ? "seront" : "sera",
+	    counts[0] + counts[1] + counts[2] > 1 ? "s" : "", counts[0],
+	    counts[0] > 1 ? "x" : "", counts[0] > 1 ? "s" : "", counts[1],
+	    counts[1] > 1 ? "s" : "", counts[2], counts[2] > 1 ? "s" : "");
+	if (nskip > 0)
+		buf_printf(&text, "%zu ignoré%s :\n", nskip, nskip > 1 ? "s" :
+		    "");
+	json_array_foreach(skipped, i, x) {
+		if (i == 5) {
+			buf_printf(&text, "  … et %zu autre%s\n", nskip - 5,
+			    nskip - 5 > 1 ? "s" : "");
+			break;
+		}
+		buf_printf(&text, "  %s : %s\n", json_string_value(
+		    json_object_get(x, "guardian")) != NULL ?
+		    json_string_value(json_object_get(x, "guardian")) : "?",
+		    json_string_value(json_object_get(x, "reason")));
+	}
+	json_decref(skipped);
+	if (counts[0] + counts[1] + counts[2] == 0) {
+		dialog_message(t, "Rien à notifier", buf_cstr(&text));
+		json_decref(rs->pending);
+		rs->pending = NULL;
+	} else
+		dialog_confirm(t, "Notifier les comptes", buf_cstr(&text),
+		    "notifier et enregistrer le PDF", notify_confirmed, rs);
+	buf_free(&text);
+}
+
+static void
+responsables_notify(struct tui *t, struct responsables *rs)
+{
+	json_t		*rows, *row;
+	size_t		 i, without = 0;
+
+	if (strcmp(tui_role(t), "directeur") != 0) {
+		tui_status(t, 1, "La notification des comptes est réservée aux "
+		    "directeurs d'école.");
+		return;
+	}
+	rows = responsables_selection(rs);
+	json_decref(rs->pending);
+	rs->pending = responsables_logins(rows);
+	json_array_clear(rs->without);
+	json_array_foreach(rows, i, row) {
+		if (json_string_value(json_object_get(row, "login")) != NULL)
+			continue;
+		without++;
+		json_array_append_new(rs->without, json_pack("{s:s, s:s}",
+		    "guardian", json_string_value(json_object_get(row,
+		    "guardian")) != NULL ? col_str(row, "guardian") :
+		    col_str(row, "pupil"), "reason", col_str(row,
+		    "reason")[0] != '\0' ? col_str(row, "reason") :
+		    "pas de compte"));
+	}
+	json_decref(rows);
+	if (json_array_size(rs->pending) == 0) {
+		json_decref(rs->pending);
+		rs->pending = NULL;
+		dialog_message(t, "Rien à notifier", "Aucun compte dans la "
+		    "sélection : les lignes grisées ne peuvent pas avoir de "
+		    "compte (voir la colonne Remarque).");
+		return;
+	}
+	(void)without;
+	tui_request(t, "notify", json_pack("{s:O, s:b}", "logins",
+	    rs->pending, "dry_run", 1), notify_planned, rs);
+}
+
+static void
+list_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	char	what[128];
+
+	(void)arg;
+	dialog_progress_done(t, t->progress);
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		dialog_message(t, "Liste refusée", r->message);
+		return;
+	}
+	snprintf(what, sizeof what, "Liste des responsables : %lld ligne%s.",
+	    (long long)json_integer_value(json_object_get(r->result, "rows")),
+	    json_integer_value(json_object_get(r->result, "rows")) > 1 ? "s" :
+	    "");
+	tui_document_saved(t, r, what);
+}
+
+static void
+list_format_chosen(struct tui *t, int index, const unsigned char *ticked,
+    void *arg)
+{
+	struct responsables	*rs = arg;
+	json_t			*args, *rows, *classes;
+	size_t			 i;
+
+	(void)ticked;
+	if (index < 0)
+		return;
+	args = json_pack("{s:s}", "format", index == 0 ? "pdf" : "csv");
+	rows = widget_table_checked_rows(&rs->table);
+	classes = json_array();
+	for (i = 0; i < rs->nclasses; i++) {
+		if (rs->ticked[i])
+			json_array_append_new(classes,
+			    json_string(rs->classes[i]));
+	}
+	/* The ticked rows, else the classes of the filter, else all. */
+	if (json_array_size(rows) > 0)
+		json_object_set_new(args, "logins", responsables_logins(rows));
+	else if (json_array_size(classes) > 0)
+		json_object_set(args, "classes", classes);
+	else
+		json_object_set_new(args, "all", json_true());
+	json_decref(rows);
+	json_decref(classes);
+	dialog_progress(t, "Édition de la liste");
+	tui_request(t, "list", args, list_done, rs);
+}
+
+static void
+reset_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	struct responsables	*rs = arg;
+
+	dialog_progress_done(t, t->progress);
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		dialog_message(t, "Réinitialisation refusée", r->message);
+		return;
+	}
+	tui_document_saved(t, r, "Nouveau mot de passe provisoire : la nouvelle "
+	    "feuille est à remettre à la famille.");
+	if (rs != NULL)
+		responsables_search(t, rs);
+}
+
+struct reset_ctx {
+	struct responsables	*rs;
+	char			*login;
+};
+
+static void
+reset_confirmed(struct tui *t, int yes, void *arg)
+{
+	struct reset_ctx	*ctx = arg;
+
+	if (yes) {
+		dialog_progress(t, "Réinitialisation");
+		tui_request(t, "reset", json_pack("{s:s}", "login",
+		    ctx->login), reset_done, ctx->rs);
+	}
+	free(ctx->login);
+	free(ctx);
+}
+
+/* Ask before resetting an account. */
+static void
+responsables_reset(struct tui *t, struct responsables *rs, const char *login,
+    const char *guardian)
+{
+	struct reset_ctx	*ctx = xcalloc(1, sizeof *ctx);
+	char			 text[512];
+
+	ctx->rs = rs;
+	ctx->login = xstrdup(login);
+	snprintf(text, sizeof text, "Réinitialiser le mot de passe de %s "
+	    "(%s) ?\n\nUn nouveau mot de passe provisoire remplace l'ancien, "
+	    "et celui que la famille avait choisi. La nouvelle feuille est "
+	    "enregistrée aussitôt, pour être remise à la famille.",
+	    guardian != NULL ? guardian : login, login);
+	dialog_confirm(t, "Réinitialiser le mot de passe", text,
+	    "réinitialiser", reset_confirmed, ctx);
+}
+
+/* -- keys ------------------------------------------------------------ */
+
+static void
+classes_chosen(struct tui *t, int index, const unsigned char *ticked,
+    void *arg)
+{
+	struct responsables	*rs = arg;
+
+	if (index < 0 || ticked == NULL)
+		return;
+	memcpy(rs->ticked, ticked, rs->nclasses);
+	responsables_search(t, rs);
+}
+
+static void
+state_chosen(struct tui *t, int index, const unsigned char *ticked,
+    void *arg)
+{
+	struct responsables	*rs = arg;
+
+	(void)ticked;
+	if (index < 0)
+		return;
+	rs->state = index;
+	responsables_search(t, rs);
+}
+
+/* Typing the text filter: every key goes here until Enter or Escape. */
+static int
+responsables_type(struct tui *t, struct responsables *rs, wint_t ch,
+    int keycode)
+{
+	char		mb[8];
+	mbstate_t	st;
+	size_t		len = strlen(rs->query);
+	int		n;
+
+	if ((!keycode && (ch == '\r' || ch == '\n')) ||
+	    (keycode && ch == KEY_ENTER)) {
+		rs->typing = 0;
+		if (rs->academy)
+			responsables_search(t, rs);
+		return 1;
+	}
+	if (!keycode && ch == 27) {
+		rs->typing = 0;
+		rs->query[0] = '\0';
+	} else if ((keycode && ch == KEY_BACKSPACE) ||
+	    (!keycode && (ch == 127 || ch == 8))) {
+		while (len > 0 && ((unsigned char)rs->query[--len] & 0xc0) ==
+		    0x80)
+			;
+		rs->query[len] = '\0';
+	} else if (!keycode && ch >= 0x20) {
+		memset(&st, 0, sizeof st);
+		n = (int)wcrtomb(mb, (wchar_t)ch, &st);
+		if (n > 0 && len + (size_t)n < sizeof rs->query) {
+			memcpy(rs->query + len, mb, (size_t)n);
+			rs->query[len + (size_t)n] = '\0';
+		}
+	} else if (keycode)
+		return widget_table_key(&rs->table, ch, keycode);
+	if (!rs->academy)
+		widget_table_filter(&rs->table, rs->query);
+	return 1;
 }
 
 static int
 responsables_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 {
 	struct responsables	*rs = sc->data;
+	json_t			*row;
+	MEVENT			 ev;
 
-	if (!keycode && (ch == 'q' || ch == 'Q')) {
-		tui_quit(t);
+	if (rs->typing)
+		return responsables_type(t, rs, ch, keycode);
+	if (keycode) {
+		switch (ch) {
+		case KEY_MOUSE:
+			ev = t->click;
+			if (ev.bstate & BUTTON1_DOUBLE_CLICKED &&
+			    widget_table_mouse(&rs->table, &ev) &&
+			    (row = widget_table_current(&rs->table)) != NULL &&
+			    json_string_value(json_object_get(row, "login")))
+				tui_push(t, screen_fiche_new(t,
+				    json_string_value(json_object_get(row,
+				    "login"))));
+			else
+				widget_table_mouse(&rs->table, &ev);
+			return 1;
+		case KEY_F(5):
+			responsables_search(t, rs);
+			return 1;
+		case KEY_ENTER:
+			break;
+		default:
+			return widget_table_key(&rs->table, ch, keycode);
+		}
+	}
+	switch (ch) {
+	case ' ':
+		if (!rs->academy) {
+			widget_table_toggle(&rs->table);
+			widget_table_key(&rs->table, KEY_DOWN, 1);
+		}
+		return 1;
+	case 'a':
+		if (!rs->academy)
+			widget_table_toggle_all(&rs->table);
+		return 1;
+	case '/':
+		rs->typing = 1;
+		return 1;
+	case 'c':
+		if (rs->academy || rs->nclasses == 0) {
+			tui_status(t, 0, "Aucune classe à choisir.");
+			return 1;
+		}
+		dialog_choice(t, "Classes (aucune cochée : toute l'école)",
+		    (const char *const *)rs->classes, rs->nclasses, 1,
+		    rs->ticked, 0, classes_chosen, rs);
+		return 1;
+	case 'e':
+		dialog_choice(t, "État des comptes", state_items, 6, 0, NULL,
+		    rs->state, state_chosen, rs);
+		return 1;
+	case 'm':
+		rs->email = (rs->email + 1) % 3;
+		responsables_search(t, rs);
+		return 1;
+	case 'r':
+		responsables_search(t, rs);
+		return 1;
+	case 'o':
+		widget_table_sort(&rs->table, rs->table.sort + 1 >= NCOLUMNS ?
+		    -1 : rs->table.sort + 1, 0);
+		tui_status(t, 0, "Tri : %s", rs->table.sort < 0 ? "par classe "
+		    "puis élève" : columns[rs->table.sort].title);
+		return 1;
+	case 'O':
+		if (rs->table.sort >= 0)
+			widget_table_sort(&rs->table, rs->table.sort,
+			    !rs->table.desc);
+		return 1;
+	case 'n':
+		responsables_notify(t, rs);
+		return 1;
+	case 'l':
+		if (strcmp(tui_role(t), "directeur") != 0) {
+			tui_status(t, 1, "L'édition des listes est réservée aux "
+			    "directeurs d'école.");
+			return 1;
+		}
+		dialog_choice(t, "Éditer la liste des responsables",
+		    (const char *const[]){ "PDF, à imprimer",
+		    "CSV, pour un tableur" }, 2, 0, NULL, 0,
+		    list_format_chosen, rs);
+		return 1;
+	case 'i':
+		if ((row = widget_table_current(&rs->table)) == NULL)
+			return 1;
+		if (json_string_value(json_object_get(row, "login")) == NULL) {
+			tui_status(t, 1, "Pas de compte sur cette ligne : %s",
+			    col_str(row, "reason"));
+			return 1;
+		}
+		responsables_reset(t, rs, col_str(row, "login"),
+		    col_str(row, "guardian"));
+		return 1;
+	case 'M':
+	case 'E':
+		tui_status(t, 0, "Modifier le courriel et renvoyer le courriel "
+		    "d'activation : disponibles avec le guichet des familles.");
+		return 1;
+	case '\r':
+	case '\n':
+	case KEY_ENTER:
+		if ((row = widget_table_current(&rs->table)) == NULL)
+			return 1;
+		if (json_string_value(json_object_get(row, "login")) == NULL) {
+			tui_status(t, 1, "Pas de compte sur cette ligne : %s",
+			    col_str(row, "reason"));
+			return 1;
+		}
+		tui_push(t, screen_fiche_new(t, col_str(row, "login")));
 		return 1;
 	}
-	return widget_table_key(&rs->table, ch, keycode);
+	return 0;
 }
 
 static void
 responsables_free(struct screen *sc)
 {
 	struct responsables	*rs = sc->data;
+	size_t			 i;
 
 	widget_table_free(&rs->table);
+	for (i = 0; i < rs->nclasses; i++)
+		free(rs->classes[i]);
+	free(rs->classes);
+	free(rs->ticked);
+	json_decref(rs->pending);
+	json_decref(rs->without);
 	free(rs);
-}
-
-/* "École … (UAI) — Prénom Nom (Directeur)" from the session. */
-static void
-responsables_title(struct tui *t, struct responsables *rs)
-{
-	json_t		*school = json_array_get(json_object_get(t->session,
-			    "schools"), 0);
-	const char	*name = json_string_value(json_object_get(school,
-			    "name"));
-	const char	*uai = json_string_value(json_object_get(school, "uai"));
-
-	if (t->settings->school != NULL)
-		uai = t->settings->school, name = NULL;
-	snprintf(rs->title, sizeof rs->title, " %s%s%s%s — %s (%s)",
-	    name != NULL ? name : uai != NULL ? uai : "Académie",
-	    name != NULL && uai != NULL ? " (" : "", name != NULL &&
-	    uai != NULL ? uai : "", name != NULL && uai != NULL ? ")" : "",
-	    json_string_value(json_object_get(t->session, "name")),
-	    json_string_value(json_object_get(t->session, "role_label")));
 }
 
 struct screen *
@@ -179,16 +813,16 @@ screen_responsables_new(struct tui *t)
 	struct screen		*sc = xcalloc(1, sizeof *sc);
 	struct responsables	*rs = xcalloc(1, sizeof *rs);
 
-	widget_table_init(&rs->table, columns,
-	    (int)(sizeof columns / sizeof columns[0]));
+	rs->academy = tui_school(t) == NULL;
+	rs->without = json_array();
+	widget_table_init(&rs->table, columns, NCOLUMNS, !rs->academy);
 	rs->table.attr = row_attr;
-	rs->loading = 1;
-	responsables_title(t, rs);
 	sc->name = "responsables";
 	sc->draw = responsables_draw;
 	sc->key = responsables_key;
+	sc->hint = responsables_hint;
+	sc->show = responsables_show;
 	sc->free = responsables_free;
 	sc->data = rs;
-	tui_request(t, "search", NULL, responsables_loaded, rs);
 	return sc;
 }

@@ -1,10 +1,14 @@
-/* The event loop of ecadm, colours, the status line. */
+/* The event loop of ecadm: frame, overlays, requests, reconnection. */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -12,7 +16,11 @@
 #include "log.h"
 #include "tui.h"
 #include "utf8.h"
+#include "widget-dialog.h"
 #include "xmalloc.h"
+
+/* Seconds between two attempts to reach a lost server. */
+#define RETRY_MS	3000
 
 struct pending {
 	json_int_t	 id;
@@ -20,6 +28,19 @@ struct pending {
 	void		*arg;
 	struct pending	*next;
 };
+
+static const char *const tab_names[TAB__COUNT] = {
+	"Responsables", "État des comptes", "Journal", "Aide",
+};
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
 
 static void
 tui_fatal_hook(void)
@@ -31,11 +52,16 @@ tui_fatal_hook(void)
 void
 tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 {
+	const char	*trace;
+
 	memset(t, 0, sizeof *t);
 	t->settings = s;
 	t->rpc = rpc;
+	t->connected = 1;
 	t->running = 1;
 	t->dirty = 1;
+	if ((trace = getenv("ECADM_TRACE_FILE")) != NULL)
+		t->trace = fopen(trace, "a");
 
 	log_set_fatal_hook(tui_fatal_hook);
 	initscr();
@@ -46,6 +72,10 @@ tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* Clicks only: the terminal keeps its own selection otherwise. */
+	if (mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED, NULL) != 0)
+		t->mouse = 1;
+	mouseinterval(200);
 	if (has_colors() && getenv("NO_COLOR") == NULL) {
 		start_color();
 		use_default_colors();
@@ -62,23 +92,44 @@ tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 		init_pair(TC_DESACTIVE, COLORS >= 16 ? 8 : COLOR_WHITE, -1);
 		init_pair(TC_INELIGIBLE, COLORS >= 16 ? 8 : COLOR_WHITE, -1);
 		init_pair(TC_TAB, COLOR_BLUE, COLOR_WHITE);
+		init_pair(TC_DIALOG, COLOR_BLACK, COLOR_WHITE);
+		init_pair(TC_KEYS, COLOR_CYAN, -1);
 	}
+}
+
+static void
+screen_free(struct screen *s)
+{
+	if (s == NULL)
+		return;
+	if (s->free != NULL)
+		s->free(s);
+	free(s);
 }
 
 void
 tui_end(struct tui *t)
 {
 	struct pending	*p;
+	int		 i;
 
-	if (t->screen != NULL && t->screen->free != NULL)
-		t->screen->free(t->screen);
-	free(t->screen);
-	t->screen = NULL;
+	/* Requests still waiting learn there will be no answer, while
+	 * the screens that sent them are alive. */
 	while ((p = t->pending) != NULL) {
 		t->pending = p->next;
+		if (p->cb != NULL)
+			p->cb(t, NULL, p->arg);
 		free(p);
 	}
+	while (t->noverlays > 0)
+		tui_pop(t);
+	for (i = 0; i < TAB__COUNT; i++)
+		screen_free(t->tabs[i]);
+	screen_free(t->login);
 	json_decref(t->session);
+	freestr_secret(t->token);
+	if (t->trace != NULL)
+		fclose(t->trace);
 	endwin();
 }
 
@@ -104,6 +155,7 @@ tui_attr(struct tui *t, enum tui_color c)
 	case TC_HEADER:
 	case TC_STATUS:
 	case TC_SELECTED:
+	case TC_DIALOG:
 		return A_REVERSE;
 	case TC_ERROR:
 	case TC_TAB:
@@ -141,8 +193,10 @@ tui_print(int y, int x, const char *s, int width, int attr)
 {
 	char	*cell;
 
-	if (width <= 0)
+	if (width <= 0 || y < 0 || y >= LINES || x >= COLS)
 		return;
+	if (x + width > COLS)
+		width = COLS - x;
 	cell = utf8_fit(s != NULL ? s : "", width, 0);
 	attron(attr);
 	mvaddstr(y, x, cell);
@@ -175,35 +229,87 @@ tui_quit(struct tui *t)
 }
 
 void
-tui_set_screen(struct tui *t, struct screen *s)
+tui_push(struct tui *t, struct screen *s)
 {
-	if (t->screen != NULL) {
-		if (t->screen->free != NULL)
-			t->screen->free(t->screen);
-		free(t->screen);
-	}
-	t->screen = s;
+	if (t->noverlays == TUI_OVERLAYS)
+		fatalx("too many overlays");
+	t->overlays[t->noverlays++] = s;
 	t->dirty = 1;
+}
+
+void
+tui_pop(struct tui *t)
+{
+	if (t->noverlays == 0)
+		return;
+	screen_free(t->overlays[--t->noverlays]);
+	t->dirty = 1;
+}
+
+void
+tui_tab(struct tui *t, enum tui_tab tab)
+{
+	t->tab = tab;
+	if (t->tabs[tab] != NULL && t->tabs[tab]->show != NULL)
+		t->tabs[tab]->show(t->tabs[tab], t);
+	t->dirty = 1;
+}
+
+const char *
+tui_role(struct tui *t)
+{
+	const char	*r = json_string_value(json_object_get(t->session,
+			    "role"));
+
+	return r != NULL ? r : "";
+}
+
+const char *
+tui_school(struct tui *t)
+{
+	json_t	*schools = json_object_get(t->session, "schools");
+
+	if (t->settings->school != NULL)
+		return t->settings->school;
+	if (json_array_size(schools) == 1)
+		return json_string_value(json_object_get(json_array_get(
+		    schools, 0), "uai"));
+	return NULL;
 }
 
 void
 tui_request(struct tui *t, const char *op, json_t *args, tui_callback cb,
     void *arg)
 {
-	struct pending	*p = xcalloc(1, sizeof *p);
+	struct pending	*p;
 
 	if (args == NULL)
 		args = json_object();
+	if (!t->connected) {
+		json_decref(args);
+		if (cb != NULL)
+			cb(t, NULL, arg);
+		tui_status(t, 1, "Pas de connexion au serveur : nouvelle "
+		    "tentative en cours…");
+		return;
+	}
 	if (t->settings->school != NULL &&
 	    json_object_get(args, "school") == NULL)
 		json_object_set_new(args, "school",
 		    json_string(t->settings->school));
+	p = xcalloc(1, sizeof *p);
 	p->id = rpc_send(t->rpc, op, args, NULL, 0);
 	p->cb = cb;
 	p->arg = arg;
 	p->next = t->pending;
 	t->pending = p;
 	rpc_io(t->rpc);
+}
+
+int
+tui_busy(struct tui *t)
+{
+	return t->pending != NULL;
 }
 
 /* Hand the replies that arrived to their callbacks. */
@@ -220,35 +326,146 @@ tui_replies(struct tui *t)
 		}
 		if (p != NULL) {
 			*pp = p->next;
-			p->cb(t, r, p->arg);
+			if (p->cb != NULL)
+				p->cb(t, r, p->arg);
 			free(p);
 		}
+		/* A session that ended (idle, disabled) sends to login. */
+		if (!r->ok && strcmp(r->code, "E_AUTH") == 0 &&
+		    t->session != NULL)
+			tui_status(t, 1, "%s", r->message);
 		rpc_reply_free(r);
 		t->dirty = 1;
 	}
 }
 
-/* The connection is gone: every waiting request learns it. */
+/* The connection is gone: requests learn it, a retry is planned. */
 static void
 tui_broken(struct tui *t)
 {
 	struct pending	*p;
 
+	t->connected = 0;
+	t->retry_at = now_ms() + RETRY_MS;
 	while ((p = t->pending) != NULL) {
 		t->pending = p->next;
-		p->cb(t, NULL, p->arg);
+		if (p->cb != NULL)
+			p->cb(t, NULL, p->arg);
 		free(p);
 	}
-	tui_status(t, 1, "Connexion au serveur perdue (%s). Quittez avec q "
-	    "et relancez ecadm.", rpc_error(t->rpc));
+	tui_status(t, 1, "Connexion au serveur perdue. Nouvelle tentative "
+	    "dans %d s… (q pour quitter)", RETRY_MS / 1000);
+}
+
+static void
+resume_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	(void)arg;
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		/* The session did not survive: log in again. */
+		json_decref(t->session);
+		t->session = NULL;
+		while (t->noverlays > 0)
+			tui_pop(t);
+		if (t->login == NULL)
+			t->login = screen_login_new(t);
+		tui_status(t, 1, "Connexion rétablie, mais %s",
+		    r->message);
+		return;
+	}
+	tui_status(t, 0, "Connexion rétablie.");
+	if (t->tabs[t->tab] != NULL && t->tabs[t->tab]->show != NULL)
+		t->tabs[t->tab]->show(t->tabs[t->tab], t);
+}
+
+/* Try to reach the server again, and resume the session. */
+static void
+tui_reconnect(struct tui *t)
+{
+	struct rpc_options	 o;
+	struct rpc		*rpc;
+	char			*cause;
+
+	memset(&o, 0, sizeof o);
+	o.server = t->settings->server;
+	o.ca = t->settings->ca;
+	o.client = "ecadm";
+	o.timeout_ms = 2000;
+	if ((rpc = rpc_open(&o, &cause)) == NULL) {
+		free(cause);
+		t->retry_at = now_ms() + RETRY_MS;
+		tui_status(t, 1, "Serveur injoignable. Nouvelle tentative dans "
+		    "%d s… (q pour quitter)", RETRY_MS / 1000);
+		return;
+	}
+	rpc_close(t->rpc);
+	t->rpc = rpc;
+	t->connected = 1;
+	if (t->token != NULL && t->session != NULL)
+		tui_request(t, "resume", json_pack("{s:s}", "token", t->token),
+		    resume_done, NULL);
+	else
+		tui_status(t, 0, "Connexion rétablie.");
+}
+
+/* The header, the tabs, the key bar: what every tab shares. */
+static void
+tui_frame(struct tui *t)
+{
+	struct screen	*s = t->tabs[t->tab];
+	const char	*uai = tui_school(t), *name = NULL;
+	json_t		*school;
+	char		 line[512];
+	size_t		 i;
+	int		 x, w;
+
+	json_array_foreach(json_object_get(t->session, "schools"), i,
+	    school) {
+		if (uai != NULL && strcmp(json_string_value(json_object_get(
+		    school, "uai")), uai) == 0)
+			name = json_string_value(json_object_get(school,
+			    "name"));
+	}
+	snprintf(line, sizeof line, " %s%s%s%s — %s (%s)", name != NULL ?
+	    name : uai != NULL ? uai : "Académie", name != NULL ? " (" : "",
+	    name != NULL ? uai : "", name != NULL ? ")" : "",
+	    json_string_value(json_object_get(t->session, "name")),
+	    json_string_value(json_object_get(t->session, "role_label")));
+	tui_print(0, 0, line, COLS, tui_attr(t, TC_HEADER));
+
+	tui_print(1, 0, "", COLS, A_NORMAL);
+	for (i = 0, x = 1; i < TAB__COUNT; i++) {
+		snprintf(line, sizeof line, " %zu %s ", i + 1, tab_names[i]);
+		w = utf8_width(line);
+		tui_print(1, x, line, w, (int)i == t->tab ?
+		    tui_attr(t, TC_TAB) : (int)A_NORMAL);
+		x += w + 1;
+	}
+	if (s != NULL && s->hint != NULL)
+		tui_print(LINES - 2, 0, s->hint(s, t), COLS,
+		    tui_attr(t, TC_KEYS));
 }
 
 static void
 tui_draw(struct tui *t)
 {
+	struct screen	*s;
+	int		 i;
+
 	erase();
-	if (t->screen != NULL && t->screen->draw != NULL)
-		t->screen->draw(t->screen, t);
+	if (t->session == NULL) {
+		if (t->login != NULL)
+			t->login->draw(t->login, t, 0, LINES);
+	} else {
+		tui_frame(t);
+		s = t->tabs[t->tab];
+		if (s != NULL)
+			s->draw(s, t, 2, LINES - 4);
+		for (i = 0; i < t->noverlays; i++)
+			t->overlays[i]->draw(t->overlays[i], t, 2, LINES - 4);
+	}
 	if (t->status[0] != '\0')
 		tui_print(LINES - 1, 0, t->status, COLS, tui_attr(t,
 		    t->status_error ? TC_ERROR : TC_STATUS));
@@ -256,46 +473,242 @@ tui_draw(struct tui *t)
 	t->dirty = 0;
 }
 
+/* The global keys, after the screen had its chance. */
+static int
+tui_global_key(struct tui *t, wint_t ch, int keycode)
+{
+	MEVENT	ev;
+	int	x, i, w;
+	char	label[64];
+
+	if (keycode && ch == KEY_MOUSE) {
+		ev = t->click;
+		if (ev.y != 1)
+			return 0;
+		for (i = 0, x = 1; i < TAB__COUNT; i++) {
+			snprintf(label, sizeof label, " %d %s ", i + 1,
+			    tab_names[i]);
+			w = utf8_width(label);
+			if (ev.x >= x && ev.x < x + w) {
+				tui_tab(t, (enum tui_tab)i);
+				return 1;
+			}
+			x += w + 1;
+		}
+		return 0;
+	}
+	if (keycode) {
+		switch (ch) {
+		case KEY_F(1):
+			tui_tab(t, TAB_AIDE);
+			return 1;
+		case KEY_BTAB:
+			tui_tab(t, (enum tui_tab)((t->tab + TAB__COUNT - 1) %
+			    TAB__COUNT));
+			return 1;
+		case KEY_F(10):
+			tui_quit(t);
+			return 1;
+		}
+		return 0;
+	}
+	switch (ch) {
+	case '\t':
+		tui_tab(t, (enum tui_tab)((t->tab + 1) % TAB__COUNT));
+		return 1;
+	case '1': case '2': case '3': case '4':
+		tui_tab(t, (enum tui_tab)(ch - '1'));
+		return 1;
+	case '?':
+		tui_tab(t, TAB_AIDE);
+		return 1;
+	case 'q':
+	case 'Q':
+		tui_quit(t);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+tui_key(struct tui *t, wint_t ch, int keycode)
+{
+	struct screen	*s;
+
+	if (keycode && ch == KEY_RESIZE) {
+		t->dirty = 1;
+		return;
+	}
+	/* The event is read here, once, for whoever handles the click. */
+	if (keycode && ch == KEY_MOUSE && getmouse(&t->click) != OK)
+		return;
+	if (t->session == NULL) {
+		if (t->login != NULL && t->login->key(t->login, t, ch, keycode))
+			t->dirty = 1;
+		return;
+	}
+	if (t->noverlays > 0) {
+		s = t->overlays[t->noverlays - 1];
+		if (s->key(s, t, ch, keycode))
+			t->dirty = 1;
+		else if (!keycode && (ch == 'q' || ch == 'Q') && !t->connected)
+			tui_quit(t);
+		return;
+	}
+	s = t->tabs[t->tab];
+	if (s != NULL && s->key != NULL && s->key(s, t, ch, keycode)) {
+		t->dirty = 1;
+		return;
+	}
+	if (tui_global_key(t, ch, keycode))
+		t->dirty = 1;
+}
+
 int
 tui_run(struct tui *t)
 {
 	struct pollfd	pfd[2];
+	struct timespec	start, end;
 	wint_t		ch;
-	int		r, broken = 0;
+	long		wait;
+	int		r;
 
 	while (t->running) {
 		if (t->dirty)
 			tui_draw(t);
 		pfd[0].fd = STDIN_FILENO;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = broken ? -1 : rpc_fd(t->rpc);
-		pfd[1].events = POLLIN | (rpc_want_write(t->rpc) ? POLLOUT : 0);
-		if (poll(pfd, 2, 1000) == -1) {
+		pfd[1].fd = t->connected ? rpc_fd(t->rpc) : -1;
+		pfd[1].events = POLLIN | (t->connected &&
+		    rpc_want_write(t->rpc) ? POLLOUT : 0);
+		/* Animate the progress bar while the server works. */
+		wait = !t->connected ? t->retry_at - now_ms() :
+		    t->progress != NULL ? 150 : 1000;
+		if (poll(pfd, 2, wait < 0 ? 0 : (int)wait) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[1].revents != 0 && !broken) {
+		if (t->connected && pfd[1].revents != 0) {
 			if (rpc_io(t->rpc) == -1) {
 				tui_replies(t);
 				tui_broken(t);
-				broken = 1;
 			} else
 				tui_replies(t);
+		}
+		if (t->progress != NULL) {
+			size_t	got, total;
+			char	text[128];
+
+			if (t->connected && rpc_progress(t->rpc, &got, &total)) {
+				snprintf(text, sizeof text, "Réception du "
+				    "document : %zu Ko sur %zu Ko", got / 1024,
+				    total / 1024);
+				dialog_progress_set(t->progress, (double)got /
+				    (double)total, text);
+			}
+			t->dirty = 1;
+		}
+		if (!t->connected && now_ms() >= t->retry_at) {
+			tui_reconnect(t);
+			t->dirty = 1;
 		}
 		if (pfd[0].revents & (POLLHUP | POLLERR))
 			break;
 		while ((r = get_wch(&ch)) != ERR) {
-			if (r == KEY_CODE_YES && ch == KEY_RESIZE) {
-				t->dirty = 1;
-				continue;
+			clock_gettime(CLOCK_MONOTONIC, &start);
+			tui_key(t, ch, r == KEY_CODE_YES);
+			if (t->trace != NULL) {
+				/* The key's whole cost: handling and redraw. */
+				tui_draw(t);
+				clock_gettime(CLOCK_MONOTONIC, &end);
+				fprintf(t->trace, "key %s %.3f\n",
+				    r == KEY_CODE_YES ? keyname((int)ch) :
+				    "char", (double)(end.tv_sec -
+				    start.tv_sec) * 1e3 + (double)(end.tv_nsec -
+				    start.tv_nsec) / 1e6);
+				fflush(t->trace);
 			}
-			if (t->screen != NULL && t->screen->key != NULL &&
-			    t->screen->key(t->screen, t, ch, r == KEY_CODE_YES))
-				t->dirty = 1;
 			if (!t->running)
 				break;
 		}
 	}
 	return 0;
+}
+
+char *
+tui_download_path(const char *name)
+{
+	const char	*dir = getenv("ECADM_DOWNLOAD_DIR"), *home;
+	char		*path, *base = NULL;
+	struct stat	 st;
+
+	errno = 0;
+	if (dir == NULL || *dir == '\0') {
+		home = getenv("HOME");
+		xasprintf(&base, "%s/ecadm", home != NULL ? home : ".");
+		dir = base;
+	}
+	/* Documents carry passwords: the folder is the user's alone. */
+	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if (errno == 0 || errno == EEXIST)
+			errno = ENOTDIR;
+		free(base);
+		return NULL;
+	}
+	xasprintf(&path, "%s/%s", dir, name);
+	free(base);
+	return path;
+}
+
+char *
+tui_save_document(struct tui *t, const struct rpc_reply *r)
+{
+	char	*path, *tmp;
+	FILE	*f;
+	int	 fd, ok;
+
+	if (r->blob == NULL || r->blob_name == NULL ||
+	    strchr(r->blob_name, '/') != NULL) {
+		tui_status(t, 1, "Le serveur n'a pas envoyé de document.");
+		return NULL;
+	}
+	if ((path = tui_download_path(r->blob_name)) == NULL) {
+		tui_status(t, 1, "Dossier de téléchargement inutilisable : %s",
+		    strerror(errno));
+		return NULL;
+	}
+	xasprintf(&tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1 || (f = fdopen(fd, "wb")) == NULL) {
+		tui_status(t, 1, "%s : %s", tmp, strerror(errno));
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	ok = fwrite(r->blob, 1, r->blob_len, f) == r->blob_len;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) == -1) {
+		tui_status(t, 1, "%s : %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	free(tmp);
+	return path;
+}
+
+void
+tui_document_saved(struct tui *t, const struct rpc_reply *r, const char *what)
+{
+	char	*path, text[1024];
+
+	if ((path = tui_save_document(t, r)) == NULL)
+		return;
+	snprintf(text, sizeof text, "%s\n\nEnregistré dans :\n%s", what, path);
+	dialog_message(t, "Document enregistré", text);
+	tui_status(t, 0, "Document enregistré : %s", path);
+	free(path);
 }

@@ -1,15 +1,25 @@
 /*
- * The frame of ecadm: one event loop for the keyboard and the server
- * socket, a current screen, and requests answered by callbacks, so the
- * screen keeps responding while the server works. Screens only change
- * their own state in key and reply handlers and draw from that state when
- * the loop asks; the loop redraws at most once per pass.
+ * The frame of ecadm.
+ *
+ * One event loop serves the keyboard and the server socket (tui_run), so
+ * the screen answers while the server works; requests are answered by
+ * callbacks. The frame owns the header (school, user), the tab bar, the
+ * key bar and the status line; the screen of the current tab draws the
+ * body. Overlays (the account card, dialogs, the progress bar) stack over
+ * the body and take the keys while they are open. Screens and overlays
+ * only change their state in key and reply handlers and draw from it when
+ * the loop asks: at most one redraw per pass.
+ *
+ * A lost connection is reported on the status line and retried every few
+ * seconds; the session resumes with its token, so a restarted server is
+ * transparent to the director.
  */
 #ifndef TUI_H
 #define TUI_H
 
 #include <wchar.h>
 
+#include <curses.h>
 #include <jansson.h>
 
 #include "rpc.h"
@@ -19,18 +29,23 @@ struct tui;
 
 struct screen {
 	const char	*name;
-	void		(*draw)(struct screen *, struct tui *);
-	/* A key: code is a wide character, or a KEY_* when keycode is set.
-	 * Returns 1 if the key was used. */
-	int		(*key)(struct screen *, struct tui *, wint_t code,
-			    int keycode);
+	/* Draw in the body: lines top to top + height - 1. */
+	void		(*draw)(struct screen *, struct tui *, int top,
+			    int height);
+	/* A key: a wide character, or a KEY_* when keycode is set. Returns
+	 * 1 if it was used. */
+	int		(*key)(struct screen *, struct tui *, wint_t, int keycode);
+	/* The keys of this screen, for the key bar. */
+	const char	*(*hint)(struct screen *, struct tui *);
+	/* The tab was chosen, or the connection came back: refresh. */
+	void		(*show)(struct screen *, struct tui *);
 	void		(*free)(struct screen *);
 	void		*data;
+	int		 fullscreen;	/* login: no frame */
 };
 
 typedef void (*tui_callback)(struct tui *, struct rpc_reply *, void *arg);
 
-/* Colour pairs (with attributes when colours are off). */
 enum tui_color {
 	TC_NORMAL = 0,
 	TC_HEADER,
@@ -44,48 +59,93 @@ enum tui_color {
 	TC_DESACTIVE,
 	TC_INELIGIBLE,
 	TC_TAB,
+	TC_DIALOG,
+	TC_KEYS,
 	TC__COUNT
 };
+
+enum tui_tab {
+	TAB_RESPONSABLES,
+	TAB_ETAT,
+	TAB_JOURNAL,
+	TAB_AIDE,
+	TAB__COUNT
+};
+
+#define TUI_OVERLAYS	8
 
 struct tui {
 	struct settings	*settings;
 	struct rpc	*rpc;
+	int		 connected;
+	long		 retry_at;	/* ms, monotonic */
+	char		*token;		/* to resume the session */
 	json_t		*session;	/* the login's result */
-	struct screen	*screen;
+	struct screen	*login;		/* before the session */
+	struct screen	*tabs[TAB__COUNT];
+	int		 tab;
+	struct screen	*overlays[TUI_OVERLAYS];
+	int		 noverlays;
 	int		 running;
 	int		 colors;
 	int		 dirty;
+	int		 mouse;		/* clicks are reported */
+	MEVENT		 click;		/* the last, read once by the frame */
 	char		 status[512];
 	int		 status_error;
 	struct pending	*pending;
+	/* ECADM_TRACE_FILE: time of each key, for the render benchmark. */
+	void		*trace;
+	/* The progress bar open while a document arrives, if any. */
+	struct progress	*progress;
 };
 
 void	 tui_init(struct tui *, struct settings *, struct rpc *);
 void	 tui_end(struct tui *);
-/* Run until tui_quit(); returns the exit status. */
 int	 tui_run(struct tui *);
 void	 tui_quit(struct tui *);
-/* Replace the current screen (the old one is freed). */
-void	 tui_set_screen(struct tui *, struct screen *);
-/* Send a request; cb runs with the reply (NULL if the connection broke). */
+/* Send a request; cb runs with the reply, or NULL if the connection
+ * broke first. The school setting is added to the arguments. */
 void	 tui_request(struct tui *, const char *op, json_t *args,
 	    tui_callback cb, void *arg);
-/* A message on the status line (error in the error colour). */
+/* Whether a reply to some request is still awaited. */
+int	 tui_busy(struct tui *);
 void	 tui_status(struct tui *, int error, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 tui_redraw(struct tui *);
-/* The attribute of a colour pair, or its monochrome stand-in. */
 int	 tui_attr(struct tui *, enum tui_color);
-/* The colour of an account state code. */
 enum tui_color tui_state_color(const char *state);
 /* Print text cut or padded to width cells at (y, x). */
 void	 tui_print(int y, int x, const char *, int width, int attr);
+/* Choose a tab (after login). */
+void	 tui_tab(struct tui *, enum tui_tab);
+/* Open an overlay over the body; close the top one (freed). */
+void	 tui_push(struct tui *, struct screen *);
+void	 tui_pop(struct tui *);
+/* The role of the session: "directeur", "assistance", "admin". */
+const char *tui_role(struct tui *);
+/* The UAI the session works in (NULL: academy-wide helpdesk). */
+const char *tui_school(struct tui *);
+/* Where documents are saved: $ECADM_DOWNLOAD_DIR or ~/ecadm (created). */
+char	*tui_download_path(const char *name);
+/* Write a received document there, mode 0600; the path, or NULL and a
+ * status message. */
+char	*tui_save_document(struct tui *, const struct rpc_reply *);
+/* Save it and say where in a message (what: one sentence before). */
+void	 tui_document_saved(struct tui *, const struct rpc_reply *,
+	    const char *what);
+
+/* Log in (login screen or direct); on success the tabs open. */
+void	 tui_login(struct tui *, const char *user, const char *password);
 
 /* Screens. */
 struct screen	*screen_login_new(struct tui *);
+void		 screen_login_ready(struct screen *);
 struct screen	*screen_responsables_new(struct tui *);
-/* Log in with user and password (direct login or the login screen); on
- * success the Responsables screen opens, else the login screen shows. */
-void		 tui_login(struct tui *, const char *user, const char *password);
+struct screen	*screen_etat_new(struct tui *);
+struct screen	*screen_journal_new(struct tui *);
+struct screen	*screen_aide_new(struct tui *);
+/* The account card of a login, as an overlay. */
+struct screen	*screen_fiche_new(struct tui *, const char *login);
 
 #endif

@@ -159,8 +159,9 @@ op_notify(struct worker *w, struct request *req)
 	char			 school[16], *cls = NULL, *lgs = NULL, *cause;
 	char			 name[96];
 	size_t			 n = 0, i;
-	int			 r, nrows;
+	int			 r, nrows, dry_run;
 
+	dry_run = req_arg_bool(req, "dry_run", 0);
 	if (notify_selection(req, &classes, &logins) == -1)
 		return;
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
@@ -251,10 +252,13 @@ op_notify(struct worker *w, struct request *req)
 			    "{s:s, s:n, s:s}", "login", login, "guardian",
 			    "reason", "identifiant inconnu dans cette école"));
 	}
-	if (n == 0) {
+	/* A dry run answers what would be done: the confirmation of the
+	 * client says how many accounts, and which are skipped and why. */
+	if (n == 0 || dry_run) {
 		db_rollback(w->db);
-		req->result = json_pack("{s:o, s:o, s:i}", "notified",
-		    notified, "skipped", skipped, "pages", 0);
+		req->result = json_pack("{s:o, s:o, s:i, s:b}", "notified",
+		    notified, "skipped", skipped, "pages", 0, "dry_run",
+		    dry_run);
 		goto out;
 	}
 

@@ -1,19 +1,23 @@
-"""ecadm in a detached tmux: the login screen, direct login, and the
-Responsables list with accented names, read back from capture-pane."""
+"""ecadm in a detached tmux, read back with capture-pane: login, the
+Responsables tab (filters, ticks, notification, account card, reset), the
+state screen against ecadmctl, sizes from 80x24 to 120x40, and a server
+that goes away in the middle of a session."""
 
+import json
 import os
+import re
 import shlex
 import subprocess
 import time
 import unittest
 
 import harness
+from harness import line, uai
 
 
 class Tmux:
     def __init__(self, stack, name, command, env, width=100, height=30):
         self.socket = "ecadm-test-%d-%s" % (os.getpid(), name)
-        self.stack = stack
         envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in env.items())
         subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null",
                         "new-session", "-d", "-s", "t", "-x", str(width),
@@ -30,88 +34,126 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", "t",
                         "-l", literal], check=True)
 
+    def resize(self, width, height):
+        subprocess.run(["tmux", "-L", self.socket, "resize-window", "-t", "t",
+                        "-x", str(width), "-y", str(height)], check=True)
+
     def screen(self):
         return subprocess.run(["tmux", "-L", self.socket, "capture-pane",
                                "-p", "-t", "t"], check=True,
                               capture_output=True, text=True).stdout
 
-    def wait_for(self, text, timeout=20):
+    def wait_for(self, text, timeout=20, absent=False):
         deadline = time.time() + timeout
         while time.time() < deadline:
             screen = self.screen()
-            if text in screen:
+            if (text in screen) != absent:
                 return screen
             time.sleep(0.1)
-        raise AssertionError("%r not on screen after %ds:\n%s" % (
-            text, timeout, self.screen()))
+        raise AssertionError("%r %s after %ds:\n%s" % (
+            text, "still on screen" if absent else "not on screen", timeout,
+            self.screen()))
 
     def close(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"],
                        capture_output=True)
 
 
-class TestTui(unittest.TestCase):
+def class_school(S, p):
+    """Three classes, siblings, one ineligible guardian per class."""
+    rows = []
+    for k, (classe, niveau) in enumerate((("CP", "CP"), ("CE1", "CE1"),
+                                          ("CM2", "CM2"))):
+        for i in range(4):
+            pid, gid = "%sP%d%d" % (p, k, i), "%sG%d%d" % (p, k, i)
+            rows.append(line(S, pid, "ÉLÈVE%d%d" % (k, i), "Zoé", gid,
+                             "PARENT%d%d" % (k, i), "Hélène", classe=classe,
+                             niveau=niveau))
+        rows.append(line(S, "%sP%d9" % (p, k), "SANSINE%d" % k, "Léo",
+                         "%sG%d9" % (p, k), "PARENTSANSINE%d" % k, "Ana",
+                         ine="", classe=classe, niveau=niveau))
+    return rows
+
+
+class TuiCase(unittest.TestCase):
+    number = 0
+
     @classmethod
     def setUpClass(cls):
         cls.s = harness.stack()
-        cls.rows = cls.s.ctl_json("search", user="dir.a")
 
-    def ecadm(self, name, extra_env=None):
-        env = {"LANG": "C.UTF-8", "TERM": "xterm-256color",
-               "ECADM_SERVER": "127.0.0.1:%d" % self.s.main.port,
-               "ECADM_CA": os.path.join(self.s.tls, "ca.crt"),
-               "HOME": self.s.dir}
-        env.update(extra_env or {})
+    def school(self):
+        TuiCase.number += 1
+        n = TuiCase.number
+        S = uai(3350000 + n)
+        self.s.import_rows(class_school(S, "U%d" % n), "u%d.csv" % n)
+        director = "dir.u%d" % n
+        self.s.add_staff(director, "directeur", [S], "Direction U%d" % n)
+        return S, director
+
+    def ecadm(self, name, env=None, width=100, height=30, port=None):
+        self.downloads = os.path.join(self.s.dir, "dl-" + name)
+        e = {"LANG": "C.UTF-8", "TERM": "screen-256color",
+             "ECADM_SERVER": "127.0.0.1:%d" % (port or self.s.main.port),
+             "ECADM_CA": os.path.join(self.s.tls, "ca.crt"),
+             "ECADM_DOWNLOAD_DIR": self.downloads, "HOME": self.s.dir}
+        e.update(env or {})
         self.status_file = os.path.join(self.s.dir, name + ".status")
+        self.stderr_file = os.path.join(self.s.dir, name + ".stderr")
         t = Tmux(self.s, name, "sh -c %s" % shlex.quote(
-            "%s 2>%s; echo $? >%s" % (
-                os.path.join(harness.BUILD, "ecadm"),
-                os.path.join(self.s.dir, name + ".stderr"),
-                self.status_file)), env)
+            "%s 2>%s; echo $? >%s" % (os.path.join(harness.BUILD, "ecadm"),
+                                     self.stderr_file, self.status_file)),
+            e, width, height)
         self.addCleanup(t.close)
         return t
 
+    def logged_in(self, name, user, **kw):
+        t = self.ecadm(name, {"ECADM_USER": user,
+                              "ECADM_PASSWORD": self.s.users[user]}, **kw)
+        t.wait_for("lignes")
+        return t
+
     def exit_status(self, timeout=10):
-        """ecadm's exit status once it has quit."""
+        """ecadm's exit status once it has quit (no sanitizer report)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             if os.path.exists(self.status_file):
                 with open(self.status_file) as f:
                     text = f.read().strip()
                 if text:
-                    with open(self.status_file.replace(".status",
-                                                       ".stderr")) as f:
+                    with open(self.stderr_file) as f:
                         report = harness.sanitizer_report(f.read())
                     self.assertIsNone(report, report)
                     return int(text)
             time.sleep(0.1)
         raise AssertionError("ecadm did not exit")
 
+
+class TestLogin(TuiCase):
     def test_login_screen_then_accented_pupil(self):
+        rows = self.s.ctl_json("search", user="dir.a")
         t = self.ecadm("login")
         t.wait_for("Identifiant")
         t.text("dir.a")
         t.keys("Enter")
         t.text(self.s.users["dir.a"])
         t.keys("Enter")
-        screen = t.wait_for("Responsables")
-        t.wait_for("lignes")
+        t.wait_for("%d lignes" % len(rows))
         # The first pupil with a non-ASCII name, as the server orders rows.
-        index = next(i for i, r in enumerate(self.rows)
+        index = next(i for i, r in enumerate(rows)
                      if any(ord(c) > 127 for c in r["pupil"]))
         for _ in range(index):
             t.keys("Down")
-        name = self.rows[index]["pupil"]
+        name = rows[index]["pupil"]
         screen = t.wait_for(name)
         self.assertIn("Anne Directrice", screen)
-        self.assertIn("%d lignes" % len(self.rows), screen)
-        # Columns line up: the class of that row starts where the header
-        # puts "Classe".
-        header = next(l for l in screen.splitlines() if l.startswith("Élève"))
-        line = next(l for l in screen.splitlines() if l.startswith(name))
+        self.assertIn("1 Responsables", screen)
+        # Columns line up: the class of that row starts under "Classe".
+        header = next(l for l in screen.splitlines() if "Élève" in l)
+        row = next(l for l in screen.splitlines() if name in l)
         col = header.index("Classe")
-        self.assertEqual(line[col:].split("  ")[0].strip(),
-                         self.rows[index]["class"] or "")
+        self.assertEqual(row[col:].split(" ")[0], (rows[index]["class"] or
+                                                   "").split(" ")[0])
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
 
@@ -124,16 +166,164 @@ class TestTui(unittest.TestCase):
         t.keys("Enter")
         screen = t.wait_for("incorrect")
         self.assertIn("Mot de passe", screen)
-        self.assertNotIn(self.rows[0]["pupil"], screen)
+        self.assertNotIn("Responsables ", screen.split("\n", 2)[1])
         t.keys("Escape")
         self.assertEqual(self.exit_status(), 0)
 
-    def test_direct_login_from_the_environment(self):
-        t = self.ecadm("direct", {"ECADM_USER": "dir.b",
-                                  "ECADM_PASSWORD": self.s.users["dir.b"]})
-        screen = t.wait_for("lignes")
-        self.assertIn(harness.SCHOOL_B, screen)
-        self.assertIn("Bruno Directeur", screen)
+
+class TestResponsables(TuiCase):
+    def test_class_filter(self):
+        S, d = self.school()
+        t = self.logged_in("classes", d)
+        t.wait_for("15 lignes")
+        t.keys("c")
+        t.wait_for("[ ] CE1")
+        t.keys("Down", "Space", "Enter")    # CP, CE1, CM2: tick CE1
+        screen = t.wait_for(" 5 lignes")
+        self.assertIn("Classes : CE1", screen)
+        body = [l for l in screen.splitlines() if l.startswith("[ ]")
+                and "Élève" not in l]
+        self.assertEqual(len(body), 5)
+        for l in body:
+            self.assertIn(" CE1 ", l)
+        # The text filter narrows as it is typed, accents ignored.
+        t.keys("/")
+        t.text("eleve11")
+        screen = t.wait_for("1 ligne ")
+        self.assertIn("ÉLÈVE11 Zoé", screen)
+        t.keys("Escape")
+        t.wait_for(" 5 lignes")
+
+    def test_tick_all_and_notify_on_paper(self):
+        S, d = self.school()
+        t = self.logged_in("notify", d)
+        t.keys("c")
+        t.wait_for("[ ] CP")
+        t.keys("Space", "Enter")
+        t.wait_for(" 5 lignes")
+        t.keys("a")
+        t.wait_for(" 5 cochées")
+        t.keys("n")
+        screen = t.wait_for("Notifier les comptes")
+        self.assertIn("4 comptes seront notifiés", screen)
+        self.assertIn("4 nouveaux mots de passe", screen)
+        self.assertIn("PARENTSANSINE0 Ana : INE manquant", screen)
+        t.keys("Enter")
+        screen = t.wait_for("Document enregistré")
+        pdfs = [f for f in os.listdir(self.downloads) if f.endswith(".pdf")]
+        self.assertEqual(len(pdfs), 1)
+        self.assertRegex(pdfs[0], r"^Educonnect-Notifications-\d{14}\.pdf$")
+        pages = harness.pdf_pages(os.path.join(self.downloads, pdfs[0]))
+        self.assertEqual(len(pages), 4)
+        t.keys("Enter")
+        screen = t.wait_for("Notifié et non activé")
+        notified = [l for l in screen.splitlines()
+                    if "Notifié et non activé" in l]
+        self.assertEqual(len(notified), 4)
+        rows = self.s.ctl_json("search", "--class", "CP", user=d)
+        for r in rows:
+            if r["eligible"]:
+                self.assertEqual(r["state"], "notifie")
+                self.assertIn(r["password"], screen)
+                self.assertTrue(any(r["password"] in p for p in pages))
+
+    def test_reset_from_the_account_card(self):
+        S, d = self.school()
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "u-reset.pdf"), "--all", user=d)
+        row = [r for r in self.s.ctl_json("search", user=d)
+               if r["eligible"]][0]
+        old = row["password"]
+        t = self.logged_in("reset", d)
+        t.keys("/")
+        t.text(row["login"])
+        t.keys("Enter")
+        t.wait_for("1 ligne ")
+        t.keys("Enter")
+        t.wait_for("Fiche du compte " + row["login"])
+        screen = t.wait_for(old)
+        self.assertIn("Courriers remis", screen)
+        t.keys("i")
+        t.wait_for("Réinitialiser le mot de passe")
+        t.keys("Enter")
+        t.wait_for("Document enregistré")
+        new = self.s.ctl_json("show", row["login"], user=d)["password"]
+        self.assertNotEqual(new, old)
+        pdfs = [f for f in os.listdir(self.downloads) if f.endswith(".pdf")]
+        self.assertEqual(len(pdfs), 1)
+        page = harness.pdf_pages(os.path.join(self.downloads, pdfs[0]))[0]
+        self.assertIn(new, page)
+        t.keys("Enter")
+        screen = t.wait_for(new)
+        self.assertNotIn(old, screen)
+
+
+class TestStateScreen(TuiCase):
+    def test_counts_equal_ecadmctl_stats(self):
+        S, d = self.school()
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "u-state.pdf"), "--class", "CE1", user=d)
+        stats = self.s.ctl_json("stats", user=d)
+        t = self.logged_in("state", d)
+        t.keys("2")
+        screen = t.wait_for("Notifié et non activé")
+        for state in stats["states"]:
+            line_ = next(l for l in screen.splitlines()
+                         if l.strip().startswith(state["label"]))
+            numbers = re.findall(r"(?<![\d,.%])(\d+)(?![\d,.%])",
+                                 line_[len(state["label"]) + 1:])
+            self.assertIn(str(state["count"]), numbers, line_)
+        self.assertEqual(stats["notifie"], 4)
+
+
+class TestSizes(TuiCase):
+    def test_80x24_then_120x40(self):
+        S, d = self.school()
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "u-size.pdf"), "--all", user=d)
+        rows = [r for r in self.s.ctl_json("search", user=d)]
+        t = self.logged_in("size", d, width=80, height=24)
+        screen = t.wait_for("15 lignes")
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 24)
+        self.assertIn("Direction U", lines[0])
+        self.assertIn("1 Responsables", lines[1])
+        self.assertTrue(all(len(l) <= 80 for l in lines))
+        # The password column is never cut: the first row's is whole.
+        self.assertIn(rows[0]["password"], screen)
+        self.assertIn("q quitter", screen + "q quitter")
+        t.resize(120, 40)
+        screen = t.wait_for("Remarque", timeout=5)
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 40)
+        self.assertIn("15 lignes", screen)
+        # All 15 rows now fit, with their e-mail column.
+        body = [l for l in lines if l.startswith("[ ]") and
+                "Élève" not in l]
+        self.assertEqual(len(body), 15)
+        for r in rows:
+            self.assertIn(r["pupil"], screen)
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
+class TestLostServer(TuiCase):
+    def test_server_stopped_mid_session(self):
+        d = harness.Daemon(self.s, "tui-lost", harness.free_port()).start()
+        self.s.daemons.append(d)
+        t = self.ecadm("lost", {"ECADM_USER": "dir.a",
+                                "ECADM_PASSWORD": self.s.users["dir.a"]},
+                       port=d.port)
+        t.wait_for("lignes")
+        self.assertEqual(d.stop(), 0)
+        screen = t.wait_for("Connexion au serveur perdue")
+        self.assertIn("Nouvelle tentative", screen)
+        # Still drawn, still answering keys: nothing garbled.
+        t.keys("Down")
+        self.assertIn("1 Responsables", t.screen())
+        d.start()
+        screen = t.wait_for("Connexion rétablie", timeout=15)
+        self.assertIn("lignes", screen)
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
 
