@@ -37,7 +37,7 @@ def academy_csv():
 
 
 def report(name, ours, baseline, unit):
-    print("bench: %s ours=%.1f baseline=%.1f unit=%s ratio=%.3f" % (
+    print("bench: %s ours=%.4g baseline=%.4g unit=%s ratio=%.3f" % (
         name, ours, baseline, unit, ours / baseline), flush=True)
 
 
