@@ -66,13 +66,15 @@ col_pupil(json_t *row, char *tmp, size_t size)
 static const char *
 col_class(json_t *row, char *tmp, size_t size)
 {
-	if (json_string_value(json_object_get(row, "class")) == NULL &&
-	    json_string_value(json_object_get(row, "school")) != NULL &&
-	    json_object_get(row, "class") == NULL) {
-		snprintf(tmp, size, "%s", col_str(row, "school"));
-		return tmp;
-	}
+	(void)tmp, (void)size;
 	return col_str(row, "class");
+}
+
+static const char *
+col_school(json_t *row, char *tmp, size_t size)
+{
+	(void)tmp, (void)size;
+	return col_str(row, "school");
 }
 
 static const char *
@@ -140,15 +142,40 @@ static const struct table_column columns[] = {
 };
 #define NCOLUMNS	((int)(sizeof columns / sizeof columns[0]))
 
+/* The helpdesk's rows come from every school: the UAI comes first. */
+static const struct table_column academy_columns[] = {
+	{ "École", 8, 8, 9, col_school },
+	{ "Élève", 10, 28, 3, col_pupil },
+	{ "Classe", 6, 10, 2, col_class },
+	{ "Responsable", 10, 28, 3, col_guardian },
+	{ "Identifiant", 9, 22, 8, col_login },
+	{ "Mot de passe", 10, 14, 9, col_password },
+	{ "État", 10, 22, 5, col_state },
+	{ "Courriel", 0, 32, 1, col_email },
+	{ "Remarque", 0, 45, 0, col_reason },
+};
+
+/* The state keeps its colour; an ineligible row is greyed. */
 static int
-row_attr(struct tui *t, json_t *row, int column)
+row_attr_at(struct tui *t, json_t *row, int column, int state_column)
 {
-	/* The state keeps its colour; an ineligible row is greyed. */
-	if (column == 5)
+	if (column == state_column)
 		return tui_attr(t, tui_state_color(col_str(row, "state")));
 	if (!json_is_true(json_object_get(row, "eligible")))
 		return tui_attr(t, TC_INELIGIBLE);
 	return A_NORMAL;
+}
+
+static int
+row_attr(struct tui *t, json_t *row, int column)
+{
+	return row_attr_at(t, row, column, 5);
+}
+
+static int
+academy_row_attr(struct tui *t, json_t *row, int column)
+{
+	return row_attr_at(t, row, column, 6);
 }
 
 /* -- loading --------------------------------------------------------- */
@@ -266,14 +293,9 @@ static void
 responsables_draw(struct screen *sc, struct tui *t, int top, int height)
 {
 	struct responsables	*rs = sc->data;
-	char			 bar[1024], classes[512], count[128];
-	int			 w;
+	char			 bar[1024], classes[512];
 
 	responsables_class_names(rs, classes, sizeof classes);
-	snprintf(count, sizeof count, "%zu ligne%s · %zu cochée%s",
-	    rs->table.nview, rs->table.nview > 1 ? "s" : "",
-	    widget_table_checked(&rs->table),
-	    widget_table_checked(&rs->table) > 1 ? "s" : "");
 	if (rs->academy)
 		snprintf(bar, sizeof bar, " Académie · Recherche : %s%s",
 		    rs->query, rs->typing ? "_" : "");
@@ -282,10 +304,7 @@ responsables_draw(struct screen *sc, struct tui *t, int top, int height)
 		    "Courriel : %s │ Texte : %s%s", classes,
 		    rs->state == 0 ? "tous" : state_items[rs->state],
 		    email_items[rs->email], rs->query, rs->typing ? "_" : "");
-	w = utf8_width(count) + 1;
-	tui_print(top, 0, bar, COLS - w > 0 ? COLS - w : 0, rs->typing ?
-	    A_BOLD : A_NORMAL);
-	tui_print(top, COLS - w, count, w, A_NORMAL);
+	tui_print(top, 0, bar, COLS, rs->typing ? A_BOLD : A_NORMAL);
 	if (rs->loading && rs->table.nrows == 0) {
 		tui_print(top + 2, 2, "Recherche en cours…", COLS - 2, A_DIM);
 		return;
@@ -296,6 +315,21 @@ responsables_draw(struct screen *sc, struct tui *t, int top, int height)
 		    "Tapez / puis le nom d'un responsable, d'un élève, un "
 		    "identifiant ou un INE." : "Aucune ligne.", COLS - 2,
 		    A_DIM);
+}
+
+/* "412 lignes · 3 cochées", for the status line. */
+static const char *
+responsables_counts(struct screen *sc, struct tui *t)
+{
+	struct responsables	*rs = sc->data;
+	static char		 count[128];
+	size_t			 n = widget_table_checked(&rs->table);
+
+	(void)t;
+	snprintf(count, sizeof count, "%zu ligne%s · %zu cochée%s",
+	    rs->table.nview, rs->table.nview > 1 ? "s" : "", n,
+	    n > 1 ? "s" : "");
+	return count;
 }
 
 static const char *
@@ -735,10 +769,10 @@ responsables_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		responsables_search(t, rs);
 		return 1;
 	case 'o':
-		widget_table_sort(&rs->table, rs->table.sort + 1 >= NCOLUMNS ?
-		    -1 : rs->table.sort + 1, 0);
+		widget_table_sort(&rs->table, rs->table.sort + 1 >=
+		    rs->table.ncolumns ? -1 : rs->table.sort + 1, 0);
 		tui_status(t, 0, "Tri : %s", rs->table.sort < 0 ? "par classe "
-		    "puis élève" : columns[rs->table.sort].title);
+		    "puis élève" : rs->table.columns[rs->table.sort].title);
 		return 1;
 	case 'O':
 		if (rs->table.sort >= 0)
@@ -815,13 +849,19 @@ screen_responsables_new(struct tui *t)
 
 	rs->academy = tui_school(t) == NULL;
 	rs->without = json_array();
-	widget_table_init(&rs->table, columns, NCOLUMNS, !rs->academy);
-	rs->table.attr = row_attr;
+	if (rs->academy) {
+		widget_table_init(&rs->table, academy_columns, NCOLUMNS + 1, 0);
+		rs->table.attr = academy_row_attr;
+	} else {
+		widget_table_init(&rs->table, columns, NCOLUMNS, 1);
+		rs->table.attr = row_attr;
+	}
 	sc->name = "responsables";
 	sc->draw = responsables_draw;
 	sc->key = responsables_key;
 	sc->hint = responsables_hint;
 	sc->show = responsables_show;
+	sc->counts = responsables_counts;
 	sc->free = responsables_free;
 	sc->data = rs;
 	return sc;

@@ -452,7 +452,8 @@ static void
 tui_draw(struct tui *t)
 {
 	struct screen	*s;
-	int		 i;
+	const char	*counts;
+	int		 i, w;
 
 	erase();
 	if (t->session == NULL) {
@@ -466,9 +467,16 @@ tui_draw(struct tui *t)
 		for (i = 0; i < t->noverlays; i++)
 			t->overlays[i]->draw(t->overlays[i], t, 2, LINES - 4);
 	}
-	if (t->status[0] != '\0')
-		tui_print(LINES - 1, 0, t->status, COLS, tui_attr(t,
-		    t->status_error ? TC_ERROR : TC_STATUS));
+	/* The status line: the last message, and the screen's counts on
+	 * the right. */
+	s = t->session != NULL && t->noverlays == 0 ? t->tabs[t->tab] : NULL;
+	counts = s != NULL && s->counts != NULL ? s->counts(s, t) : NULL;
+	w = counts != NULL ? utf8_width(counts) + 2 : 0;
+	tui_print(LINES - 1, 0, t->status, COLS - w, tui_attr(t,
+	    t->status_error ? TC_ERROR : TC_STATUS));
+	if (counts != NULL && COLS - w > 10)
+		tui_print(LINES - 1, COLS - w, counts, w, tui_attr(t,
+		    TC_STATUS) | A_BOLD);
 	refresh();
 	t->dirty = 0;
 }

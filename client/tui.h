@@ -39,6 +39,9 @@ struct screen {
 	const char	*(*hint)(struct screen *, struct tui *);
 	/* The tab was chosen, or the connection came back: refresh. */
 	void		(*show)(struct screen *, struct tui *);
+	/* Counts for the right of the status line ("412 lignes · 3
+	 * cochées"), or NULL. */
+	const char	*(*counts)(struct screen *, struct tui *);
 	void		(*free)(struct screen *);
 	void		*data;
 	int		 fullscreen;	/* login: no frame */

@@ -14,7 +14,6 @@ enum dialog_kind {
 	DIALOG_CONFIRM,
 	DIALOG_MESSAGE,
 	DIALOG_CHOICE,
-	DIALOG_INPUT,
 	DIALOG_PROGRESS,
 };
 
@@ -35,10 +34,8 @@ struct dialog {
 	unsigned char		*ticked;
 	size_t			 cursor;
 	size_t			 top;
-	char			 input[256];
 	dialog_confirm_fn	 confirm_fn;
 	dialog_choice_fn	 choice_fn;
-	dialog_input_fn		 input_fn;
 	void			*arg;
 	struct progress		 progress;
 };
@@ -130,7 +127,6 @@ dialog_draw(struct screen *s, struct tui *t, int top, int height)
 		    (size_t)(LINES - 10);
 		h = n + (int)shown + 5;
 		break;
-	case DIALOG_INPUT:
 	case DIALOG_PROGRESS:
 		h = n + 6;
 		shown = 0;
@@ -175,11 +171,6 @@ dialog_draw(struct screen *s, struct tui *t, int top, int height)
 		    "choisir   Échap : annuler", w - 4, tui_attr(t,
 		    TC_DIALOG) | A_BOLD);
 		break;
-	case DIALOG_INPUT:
-		tui_print(y + 2 + n, x + 3, d->input, w - 6, A_REVERSE);
-		tui_print(y + h - 2, x + 2, "Entrée : valider   Échap : "
-		    "annuler", w - 4, tui_attr(t, TC_DIALOG) | A_BOLD);
-		break;
 	case DIALOG_PROGRESS:
 		filled = d->progress.fraction < 0 ? -1 :
 		    (int)(d->progress.fraction * (w - 6));
@@ -216,9 +207,6 @@ static int
 dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 {
 	struct dialog	*d = s->data;
-	char		 mb[8], *text;
-	size_t		 len;
-	int		 n;
 
 	if (keycode && ch == KEY_RESIZE)
 		return 1;
@@ -238,12 +226,6 @@ dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 
 			dialog_close(t);
 			fn(t, -1, NULL, arg);
-		} else if (d->kind == DIALOG_INPUT) {
-			dialog_input_fn fn = d->input_fn;
-			void *arg = d->arg;
-
-			dialog_close(t);
-			fn(t, NULL, arg);
 		} else
 			dialog_close(t);
 		return 1;
@@ -303,34 +285,6 @@ dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 			dialog_close(t);
 			fn(t, index, ticked, arg);
 			free(ticked);
-		}
-		return 1;
-	case DIALOG_INPUT:
-		len = strlen(d->input);
-		if ((!keycode && (ch == '\r' || ch == '\n')) ||
-		    (keycode && ch == KEY_ENTER)) {
-			dialog_input_fn fn = d->input_fn;
-			void *arg = d->arg;
-
-			text = xstrdup(d->input);
-			dialog_close(t);
-			fn(t, text, arg);
-			free(text);
-		} else if ((keycode && ch == KEY_BACKSPACE) ||
-		    (!keycode && (ch == 127 || ch == 8))) {
-			while (len > 0 && ((unsigned char)d->input[--len] &
-			    0xc0) == 0x80)
-				;
-			d->input[len] = '\0';
-		} else if (!keycode && ch >= 0x20) {
-			mbstate_t st;
-
-			memset(&st, 0, sizeof st);
-			n = (int)wcrtomb(mb, (wchar_t)ch, &st);
-			if (n > 0 && len + (size_t)n < sizeof d->input) {
-				memcpy(d->input + len, mb, (size_t)n);
-				d->input[len + (size_t)n] = '\0';
-			}
 		}
 		return 1;
 	default:
@@ -408,18 +362,6 @@ dialog_choice(struct tui *t, const char *title, const char *const *items,
 		memcpy(d->ticked, ticked, n);
 	d->cursor = current >= 0 && (size_t)current < n ? (size_t)current : 0;
 	d->choice_fn = fn;
-	d->arg = arg;
-}
-
-void
-dialog_input(struct tui *t, const char *title, const char *prompt,
-    const char *initial, dialog_input_fn fn, void *arg)
-{
-	struct dialog	*d = dialog_open(t, DIALOG_INPUT, title, prompt);
-
-	snprintf(d->input, sizeof d->input, "%s", initial != NULL ? initial :
-	    "");
-	d->input_fn = fn;
 	d->arg = arg;
 }
 
