@@ -258,6 +258,27 @@ class TestResponsables(TuiCase):
         self.assertNotIn(old, screen)
 
 
+class TestHelpdesk(TuiCase):
+    def test_academy_search_single_account_actions(self):
+        rows = self.s.ctl_json("search", "--query", "martin", user="help")
+        schools = {r["school"] for r in rows}
+        t = self.ecadm("help", {"ECADM_USER": "help",
+                                "ECADM_PASSWORD": self.s.users["help"]})
+        t.wait_for("Académie")
+        t.keys("/")
+        t.text("martin")
+        t.keys("Enter")
+        screen = t.wait_for("%d ligne" % len(rows))
+        for uai_ in schools:
+            self.assertIn(uai_, screen)
+        t.keys("n")
+        t.wait_for("réservée aux directeurs")
+        t.keys("l")
+        t.wait_for("réservée aux directeurs")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
 class TestStateScreen(TuiCase):
     def test_counts_equal_ecadmctl_stats(self):
         S, d = self.school()
