@@ -67,6 +67,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
 		   server/op-show.c server/op-journal.c server/onde.c \
 		   server/crypto.c server/account.c server/document.c \
+		   server/selection.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
 CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
 TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c \

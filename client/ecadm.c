@@ -88,12 +88,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 'S' },
-		{ "ca", required_argument, NULL, 'C' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "totp", required_argument, NULL, 'T' },
-		{ "school", required_argument, NULL, 's' },
+		SETTINGS_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -112,25 +107,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (settings_option(&s, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'S':
-			settings_set(&s.server, optarg);
-			break;
-		case 'C':
-			settings_set(&s.ca, optarg);
-			break;
-		case 'u':
-			settings_set(&s.user, optarg);
-			break;
-		case 'P':
-			settings_set(&s.password_file, optarg);
-			break;
-		case 'T':
-			settings_set(&s.totp, optarg);
-			break;
-		case 's':
-			settings_set(&s.school, optarg);
-			break;
 		case 'V':
 			printf("ecadm %s\n", ECADM_VERSION);
 			return 0;

@@ -1023,12 +1023,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "server", required_argument, NULL, 'S' },
-		{ "ca", required_argument, NULL, 'C' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "totp", required_argument, NULL, 'T' },
-		{ "school", required_argument, NULL, 's' },
+		SETTINGS_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1048,25 +1043,9 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (settings_option(&ctl.s, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'S':
-			settings_set(&ctl.s.server, optarg);
-			break;
-		case 'C':
-			settings_set(&ctl.s.ca, optarg);
-			break;
-		case 'u':
-			settings_set(&ctl.s.user, optarg);
-			break;
-		case 'P':
-			settings_set(&ctl.s.password_file, optarg);
-			break;
-		case 'T':
-			settings_set(&ctl.s.totp, optarg);
-			break;
-		case 's':
-			settings_set(&ctl.s.school, optarg);
-			break;
 		case 'j':
 			ctl.s.json = 1;
 			break;

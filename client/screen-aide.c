@@ -321,15 +321,6 @@ aide_draw_page(struct canvas *c, struct tui *t)
 
 /* Keep the scroll offset within the page. */
 static void
-aide_clamp(struct aide *a)
-{
-	if (a->scroll > a->lines - a->page)
-		a->scroll = a->lines - a->page;
-	if (a->scroll < 0)
-		a->scroll = 0;
-}
-
-static void
 aide_draw(struct screen *sc, struct tui *t, int top, int height)
 {
 	struct aide	*a = sc->data;
@@ -347,7 +338,7 @@ aide_draw(struct screen *sc, struct tui *t, int top, int height)
 	memset(&c, 0, sizeof c);
 	c.top = top + 2;
 	a->lines = aide_draw_page(&c, t);
-	aide_clamp(a);
+	tui_scroll_clamp(&a->scroll, a->page, a->lines);
 	c.height = a->page;
 	c.scroll = a->scroll;
 	aide_draw_page(&c, t);
@@ -362,35 +353,9 @@ static int
 aide_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 {
 	struct aide	*a = sc->data;
-	int		 page = a->page > 1 ? a->page - 1 : 1;
 
 	(void)t;
-	if (!keycode)
-		return 0;
-	switch (ch) {
-	case KEY_UP:
-		a->scroll--;
-		break;
-	case KEY_DOWN:
-		a->scroll++;
-		break;
-	case KEY_PPAGE:
-		a->scroll -= page;
-		break;
-	case KEY_NPAGE:
-		a->scroll += page;
-		break;
-	case KEY_HOME:
-		a->scroll = 0;
-		break;
-	case KEY_END:
-		a->scroll = a->lines;
-		break;
-	default:
-		return 0;
-	}
-	aide_clamp(a);
-	return 1;
+	return keycode && tui_scroll_key(&a->scroll, a->page, a->lines, ch);
 }
 
 static const char *

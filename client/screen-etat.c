@@ -518,16 +518,6 @@ etat_draw_page(struct canvas *c, json_t *stats)
 	return row;
 }
 
-/* Keep the scroll offset within the page. */
-static void
-etat_clamp(struct etat *e)
-{
-	if (e->scroll > e->lines - e->page)
-		e->scroll = e->lines - e->page;
-	if (e->scroll < 0)
-		e->scroll = 0;
-}
-
 static void
 etat_draw(struct screen *sc, struct tui *t, int top, int height)
 {
@@ -577,7 +567,7 @@ etat_draw(struct screen *sc, struct tui *t, int top, int height)
 	/* Lay out once without printing to learn the height, then draw
 	 * from a scroll offset that fits it (the screen may have grown). */
 	e->lines = etat_draw_page(&c, e->stats);
-	etat_clamp(e);
+	tui_scroll_clamp(&e->scroll, e->page, e->lines);
 	c.height = e->page;
 	c.scroll = e->scroll;
 	etat_draw_page(&c, e->stats);
@@ -650,42 +640,13 @@ static int
 etat_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 {
 	struct etat	*e = sc->data;
-	int		 page = e->page > 1 ? e->page - 1 : 1;
 
-	if (!keycode) {
-		if (ch == 'r' || ch == 'R') {
-			etat_load(e, t);
-			return 1;
-		}
-		return 0;
-	}
-	switch (ch) {
-	case KEY_F(5):
+	if ((!keycode && (ch == 'r' || ch == 'R')) ||
+	    (keycode && ch == KEY_F(5))) {
 		etat_load(e, t);
 		return 1;
-	case KEY_UP:
-		e->scroll--;
-		break;
-	case KEY_DOWN:
-		e->scroll++;
-		break;
-	case KEY_PPAGE:
-		e->scroll -= page;
-		break;
-	case KEY_NPAGE:
-		e->scroll += page;
-		break;
-	case KEY_HOME:
-		e->scroll = 0;
-		break;
-	case KEY_END:
-		e->scroll = e->lines;
-		break;
-	default:
-		return 0;
 	}
-	etat_clamp(e);
-	return 1;
+	return keycode && tui_scroll_key(&e->scroll, e->page, e->lines, ch);
 }
 
 static const char *

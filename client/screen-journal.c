@@ -175,41 +175,6 @@ journal_row_attr(struct tui *t, json_t *row, int column)
 	return A_NORMAL;
 }
 
-/* Remove the last UTF-8 character of s. */
-static void
-journal_backspace(char *s)
-{
-	size_t	n = strlen(s);
-
-	while (n > 0) {
-		n--;
-		if (((unsigned char)s[n] & 0xc0) != 0x80)
-			break;
-	}
-	s[n] = '\0';
-}
-
-/* Append a typed character to s (of FILTER_MAX bytes); 0 if it is not a
- * printable one. */
-static int
-journal_add(char *s, wint_t ch)
-{
-	char		mb[MB_LEN_MAX];
-	mbstate_t	st;
-	size_t		n, len = strlen(s);
-
-	if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0))
-		return 0;
-	memset(&st, 0, sizeof st);
-	if ((n = wcrtomb(mb, (wchar_t)ch, &st)) == (size_t)-1)
-		return 0;
-	if (len + n < FILTER_MAX) {
-		memcpy(s + len, mb, n);
-		s[len + n] = '\0';
-	}
-	return 1;
-}
-
 static void
 journal_draw(struct screen *sc, struct tui *t, int top, int height)
 {
@@ -334,7 +299,7 @@ journal_key_typing(struct journal *j, wint_t ch, int keycode)
 	if (keycode) {
 		switch (ch) {
 		case KEY_BACKSPACE:
-			journal_backspace(j->filter);
+			utf8_pop(j->filter);
 			break;
 		case KEY_ENTER:
 			j->typing = 0;
@@ -357,14 +322,14 @@ journal_key_typing(struct journal *j, wint_t ch, int keycode)
 		break;
 	case 127:
 	case 8:
-		journal_backspace(j->filter);
+		utf8_pop(j->filter);
 		break;
 	case 21:	/* ^U: the whole line */
 		j->filter[0] = '\0';
 		break;
 	default:
 		/* Tab and other controls go to the frame. */
-		if (!journal_add(j->filter, ch))
+		if (!utf8_push(j->filter, FILTER_MAX, ch))
 			return 0;
 		break;
 	}

@@ -22,35 +22,6 @@ struct login {
 	int	busy;
 };
 
-/* Remove the last UTF-8 character of s. */
-static void
-field_backspace(char *s)
-{
-	size_t	n = strlen(s);
-
-	while (n > 0) {
-		n--;
-		if (((unsigned char)s[n] & 0xc0) != 0x80)
-			break;
-	}
-	s[n] = '\0';
-}
-
-static void
-field_add(char *s, wint_t ch)
-{
-	char		mb[MB_LEN_MAX];
-	mbstate_t	st;
-	size_t		n, len = strlen(s);
-
-	memset(&st, 0, sizeof st);
-	if (ch < 0x20 || (n = wcrtomb(mb, (wchar_t)ch, &st)) == (size_t)-1 ||
-	    len + n >= FIELD_MAX)
-		return;
-	memcpy(s + len, mb, n);
-	s[len + n] = '\0';
-}
-
 static void
 login_draw(struct screen *sc, struct tui *t, int top, int height)
 {
@@ -95,7 +66,7 @@ login_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 	if (keycode) {
 		switch (ch) {
 		case KEY_BACKSPACE:
-			field_backspace(field);
+			utf8_pop(field);
 			return 1;
 		case KEY_UP:
 		case KEY_DOWN:
@@ -120,7 +91,7 @@ login_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		return 1;
 	case 127:
 	case 8:
-		field_backspace(field);
+		utf8_pop(field);
 		return 1;
 	case '\r':
 	case '\n':
@@ -139,7 +110,7 @@ login_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		tui_login(t, l->user, l->password);
 		return 1;
 	}
-	field_add(field, ch);
+	utf8_push(field, FIELD_MAX, ch);
 	return 1;
 }
 

@@ -667,11 +667,6 @@ static int
 responsables_type(struct tui *t, struct responsables *rs, wint_t ch,
     int keycode)
 {
-	char		mb[8];
-	mbstate_t	st;
-	size_t		len = strlen(rs->query);
-	int		n;
-
 	if ((!keycode && (ch == '\r' || ch == '\n')) ||
 	    (keycode && ch == KEY_ENTER)) {
 		rs->typing = 0;
@@ -683,19 +678,11 @@ responsables_type(struct tui *t, struct responsables *rs, wint_t ch,
 		rs->typing = 0;
 		rs->query[0] = '\0';
 	} else if ((keycode && ch == KEY_BACKSPACE) ||
-	    (!keycode && (ch == 127 || ch == 8))) {
-		while (len > 0 && ((unsigned char)rs->query[--len] & 0xc0) ==
-		    0x80)
-			;
-		rs->query[len] = '\0';
-	} else if (!keycode && ch >= 0x20) {
-		memset(&st, 0, sizeof st);
-		n = (int)wcrtomb(mb, (wchar_t)ch, &st);
-		if (n > 0 && len + (size_t)n < sizeof rs->query) {
-			memcpy(rs->query + len, mb, (size_t)n);
-			rs->query[len + (size_t)n] = '\0';
-		}
-	} else if (keycode)
+	    (!keycode && (ch == 127 || ch == 8)))
+		utf8_pop(rs->query);
+	else if (!keycode)
+		utf8_push(rs->query, sizeof rs->query, ch);
+	else
 		return widget_table_key(&rs->table, ch, keycode);
 	if (!rs->academy)
 		widget_table_filter(&rs->table, rs->query);

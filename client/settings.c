@@ -22,6 +22,32 @@ settings_set(char **field, const char *value)
 	*field = value != NULL && *value != '\0' ? xstrdup(value) : NULL;
 }
 
+int
+settings_option(struct settings *s, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'S':
+		settings_set(&s->server, arg);
+		return 1;
+	case 'C':
+		settings_set(&s->ca, arg);
+		return 1;
+	case 'u':
+		settings_set(&s->user, arg);
+		return 1;
+	case 'P':
+		settings_set(&s->password_file, arg);
+		return 1;
+	case 'T':
+		settings_set(&s->totp, arg);
+		return 1;
+	case 's':
+		settings_set(&s->school, arg);
+		return 1;
+	}
+	return 0;
+}
+
 void
 settings_free(struct settings *s)
 {

@@ -24,6 +24,17 @@ struct settings {
 #define EXIT_USAGE	2
 #define EXIT_CONNECT	3	/* cannot connect, TLS failure */
 
+/* The options both programs take, for their getopt_long tables. */
+#define SETTINGS_OPTIONS \
+	{ "server", required_argument, NULL, 'S' }, \
+	{ "ca", required_argument, NULL, 'C' }, \
+	{ "user", required_argument, NULL, 'u' }, \
+	{ "password-file", required_argument, NULL, 'P' }, \
+	{ "totp", required_argument, NULL, 'T' }, \
+	{ "school", required_argument, NULL, 's' }
+
+/* Take one of SETTINGS_OPTIONS; 1 if ch was one of them. */
+int	 settings_option(struct settings *, int ch, const char *arg);
 /* Fill from the config file and the environment; -1 and *cause on a bad
  * config file. */
 int	 settings_load(struct settings *, char **cause);

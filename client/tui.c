@@ -247,6 +247,46 @@ tui_pop(struct tui *t)
 }
 
 void
+tui_scroll_clamp(int *offset, int page, int total)
+{
+	if (*offset > total - page)
+		*offset = total - page;
+	if (*offset < 0)
+		*offset = 0;
+}
+
+int
+tui_scroll_key(int *offset, int page, int total, wint_t ch)
+{
+	int	step = page > 1 ? page - 1 : 1;
+
+	switch (ch) {
+	case KEY_UP:
+		(*offset)--;
+		break;
+	case KEY_DOWN:
+		(*offset)++;
+		break;
+	case KEY_PPAGE:
+		*offset -= step;
+		break;
+	case KEY_NPAGE:
+		*offset += step;
+		break;
+	case KEY_HOME:
+		*offset = 0;
+		break;
+	case KEY_END:
+		*offset = total;
+		break;
+	default:
+		return 0;
+	}
+	tui_scroll_clamp(offset, page, total);
+	return 1;
+}
+
+void
 tui_tab(struct tui *t, enum tui_tab tab)
 {
 	t->tab = tab;

@@ -120,6 +120,11 @@ int	 tui_attr(struct tui *, enum tui_color);
 enum tui_color tui_state_color(const char *state);
 /* Print text cut or padded to width cells at (y, x). */
 void	 tui_print(int y, int x, const char *, int width, int attr);
+/* The keys that scroll a text of total lines shown page at a time
+ * (arrows, pages, home, end); *offset stays in range. 1 if used. */
+int	 tui_scroll_key(int *offset, int page, int total, wint_t);
+/* Keep an offset in range for that text and page. */
+void	 tui_scroll_clamp(int *offset, int page, int total);
 /* Choose a tab (after login). */
 void	 tui_tab(struct tui *, enum tui_tab);
 /* Open an overlay over the body; close the top one (freed). */

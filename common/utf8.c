@@ -1,6 +1,8 @@
 /* Display width of UTF-8 text, for tables on terminals. */
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -126,4 +128,37 @@ utf8_fit(const char *s, int width, int right_align)
 		buf_add(&b, " ", 1);
 	buf_add(&b, "", 1);
 	return (char *)b.data;
+}
+
+void
+utf8_pop(char *s)
+{
+	size_t	n = strlen(s);
+
+	while (n > 0) {
+		n--;
+		if (((unsigned char)s[n] & 0xc0) != 0x80)
+			break;
+	}
+	s[n] = '\0';
+}
+
+int
+utf8_push(char *s, size_t size, wint_t ch)
+{
+	char		mb[MB_LEN_MAX];
+	mbstate_t	st;
+	size_t		n, len = strlen(s);
+
+	if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && ch < 0xa0))
+		return 0;
+	memset(&st, 0, sizeof st);
+	if ((n = wcrtomb(mb, (wchar_t)ch, &st)) == (size_t)-1)
+		return 0;
+	/* A full field keeps the key (it is typed text) but not the char. */
+	if (len + n < size) {
+		memcpy(s + len, mb, n);
+		s[len + n] = '\0';
+	}
+	return 1;
 }

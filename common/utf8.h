@@ -4,6 +4,7 @@
 #define UTF8_H
 
 #include <stddef.h>
+#include <wchar.h>
 
 /* Make LC_CTYPE a UTF-8 one (the user's if it is, else C.UTF-8). */
 void	 utf8_locale_init(void);
@@ -12,6 +13,11 @@ void	 utf8_locale_init(void);
 size_t	 utf8_decode(const char *s, size_t len, unsigned int *cp);
 /* Display width of the string. */
 int	 utf8_width(const char *);
+/* Text fields: remove the last character of s; append a typed wide
+ * character to s (a buffer of size bytes). utf8_push returns 0 for a key
+ * that is not a printable character (it is then not added). */
+void	 utf8_pop(char *s);
+int	 utf8_push(char *s, size_t size, wint_t ch);
 /* A new string of exactly width cells: cut with "…" if longer, padded
  * with spaces if shorter (on the right, or the left if right_align). */
 char	*utf8_fit(const char *, int width, int right_align);

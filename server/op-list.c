@@ -68,11 +68,11 @@ op_list(struct worker *w, struct request *req)
 	struct list_doc		 doc;
 	struct doc_stamp	 stamp;
 	struct pdf		*pdf = NULL;
-	json_t			*classes, *logins;
+	struct selection	 sel;
 	PGresult		*res = NULL;
-	const char		*format, *v[3];
-	char			 school[16], name[96], selection[512];
-	char			*cls = NULL, *lgs = NULL, *cause, **clear = NULL;
+	const char		*format;
+	char			 name[96], selection[512];
+	char			*cause, **clear = NULL;
 	int64_t			*ids = NULL;
 	size_t			 nids = 0, i;
 	int			 r, n = 0, c;
@@ -86,22 +86,16 @@ op_list(struct worker *w, struct request *req)
 		req_error(req, E_INVALID, "Format : « pdf » ou « csv ».");
 		return;
 	}
-	if (notify_selection(req, &classes, &logins) == -1)
+	if (selection_parse(req, &sel) == -1) {
+		selection_free(&sel);
 		return;
-	snprintf(school, sizeof school, "%d", req->scope.school_id);
-	if (classes != NULL)
-		cls = notify_text_array(classes);
-	if (logins != NULL)
-		lgs = notify_text_array(logins);
-	v[0] = school;
-	v[1] = cls;
-	v[2] = lgs;
+	}
 
 	if (db_begin(w->db) == -1 || db_set_context(w->db,
 	    req->session->login, req->channel, NULL, req->scope.school_id,
 	    NULL) == -1 || doc_stamp(w->db, &stamp) == -1)
 		goto fail;
-	if ((res = db_query(w->db, &list_select, 3, v)) == NULL)
+	if ((res = db_query(w->db, &list_select, 3, sel.params)) == NULL)
 		goto fail;
 	n = PQntuples(res);
 	rows = xcalloc(n > 0 ? (size_t)n : 1, sizeof *rows);
@@ -145,15 +139,20 @@ op_list(struct worker *w, struct request *req)
 			list_csv_field(&req->blob, rows[r].state, 1);
 		}
 	} else {
-		if (classes != NULL) {
-			char *names = notify_text_array(classes);
+		if (sel.classes != NULL) {
+			json_t	*item;
+			size_t	 k, used;
 
-			snprintf(selection, sizeof selection, "Classes : %.*s",
-			    (int)strlen(names) - 2, names + 1);
-			free(names);
+			used = (size_t)snprintf(selection, sizeof selection,
+			    "Classes :");
+			json_array_foreach(sel.classes, k, item)
+				used += (size_t)snprintf(selection + used,
+				    used < sizeof selection ? sizeof selection -
+				    used : 0, "%s %s", k > 0 ? "," : "",
+				    json_string_value(item));
 		} else
 			snprintf(selection, sizeof selection, "%s",
-			    logins != NULL ? "Comptes choisis" :
+			    sel.logins != NULL ? "Comptes choisis" :
 			    "Toute l'école");
 		memset(&doc, 0, sizeof doc);
 		doc.school_name = req->scope.school_name;
@@ -195,8 +194,5 @@ out:
 	free(ids);
 	PQclear(res);
 	pdf_free(pdf);
-	free(cls);
-	free(lgs);
-	json_decref(classes);
-	json_decref(logins);
+	selection_free(&sel);
 }

@@ -68,49 +68,6 @@ static struct db_stmt notify_lock = DB_STMT(
 /* The three groups of a batch. */
 enum notify_kind { NOTIFY_NEW, NOTIFY_REPRINT, NOTIFY_REMINDER };
 
-char *
-notify_text_array(json_t *list)
-{
-	struct buf	 b;
-	json_t		*item;
-	const char	*p;
-	size_t		 i;
-
-	buf_init(&b);
-	buf_add_str(&b, "{");
-	json_array_foreach(list, i, item) {
-		buf_add_str(&b, i > 0 ? ",\"" : "\"");
-		for (p = json_string_value(item); *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				buf_add(&b, "\\", 1);
-			buf_add(&b, p, 1);
-		}
-		buf_add_str(&b, "\"");
-	}
-	buf_add_str(&b, "}");
-	return (char *)buf_cstr(&b);
-}
-
-int
-notify_selection(struct request *req, json_t **classes, json_t **logins)
-{
-	int	all = req_arg_bool(req, "all", 0);
-
-	*classes = req_arg_strings(req, "classes");
-	*logins = req_arg_strings(req, "logins");
-	if (req->error != -1)
-		return -1;
-	if ((*classes != NULL) + (*logins != NULL) + (all != 0) != 1 ||
-	    (*classes != NULL && json_array_size(*classes) == 0) ||
-	    (*logins != NULL && json_array_size(*logins) == 0)) {
-		req_error(req, E_INVALID, "Choisissez des classes, des "
-		    "identifiants ou toute l'école (--class, --login ou "
-		    "--all).");
-		return -1;
-	}
-	return 0;
-}
-
 /* Move one group of accounts. */
 static int
 notify_move(struct worker *w, struct doc_letter *letters, size_t n,
@@ -152,26 +109,20 @@ op_notify(struct worker *w, struct request *req)
 	struct doc_letter	*letters = NULL;
 	enum notify_kind	*kind = NULL;
 	struct doc_stamp	 stamp;
-	json_t			*classes, *logins, *notified, *skipped, *item;
+	struct selection	 sel;
+	json_t			*notified, *skipped, *item;
 	PGresult		*res = NULL;
-	const char		*v[3], *state;
+	const char		*state;
 	int64_t			*ids = NULL;
-	char			 school[16], *cls = NULL, *lgs = NULL, *cause;
-	char			 name[96];
+	char			 name[96], *cause;
 	size_t			 n = 0, i;
 	int			 r, nrows, dry_run;
 
 	dry_run = req_arg_bool(req, "dry_run", 0);
-	if (notify_selection(req, &classes, &logins) == -1)
+	if (selection_parse(req, &sel) == -1) {
+		selection_free(&sel);
 		return;
-	snprintf(school, sizeof school, "%d", req->scope.school_id);
-	if (classes != NULL)
-		cls = notify_text_array(classes);
-	if (logins != NULL)
-		lgs = notify_text_array(logins);
-	v[0] = school;
-	v[1] = cls;
-	v[2] = lgs;
+	}
 	notified = json_array();
 	skipped = json_array();
 
@@ -179,10 +130,10 @@ op_notify(struct worker *w, struct request *req)
 	    req->session->login, req->channel, NULL, req->scope.school_id,
 	    NULL) == -1)
 		goto fail;
-	if ((res = db_query(w->db, &notify_lock, 3, v)) == NULL)
+	if ((res = db_query(w->db, &notify_lock, 3, sel.params)) == NULL)
 		goto fail;
 	PQclear(res);
-	if ((res = db_query(w->db, &notify_select, 3, v)) == NULL)
+	if ((res = db_query(w->db, &notify_select, 3, sel.params)) == NULL)
 		goto fail;
 	nrows = PQntuples(res);
 	letters = xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *letters);
@@ -234,7 +185,7 @@ op_notify(struct worker *w, struct request *req)
 	PQclear(res);
 	res = NULL;
 	/* Logins asked for that are not guardians of this school. */
-	json_array_foreach(logins, i, item) {
+	json_array_foreach(sel.logins, i, item) {
 		const char	*login = json_string_value(item);
 		json_t		*x;
 		size_t		 j;
@@ -304,8 +255,5 @@ out:
 	free(letters);
 	free(kind);
 	free(ids);
-	free(cls);
-	free(lgs);
-	json_decref(classes);
-	json_decref(logins);
+	selection_free(&sel);
 }

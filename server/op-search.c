@@ -84,10 +84,10 @@ op_search(struct worker *w, struct request *req)
 	    "  ecadm_fold(g.first_name), g.onde_id"
 	    " limit $6");
 	const char		*state, *query, *email, *v[6];
-	json_t			*classes, *rows, *row, *item;
-	struct buf		 list;
+	json_t			*classes, *rows, *row;
 	PGresult		*res;
 	char			 school[16], limit[16], *pupil, *guardian;
+	char			*list = NULL;
 	size_t			 i;
 	int			 r, academy = req->scope.school_id == 0;
 
@@ -121,34 +121,19 @@ op_search(struct worker *w, struct request *req)
 	if (query != NULL && query[0] == '\0')
 		query = NULL;
 
-	/* The class names as a text[] literal, every element quoted. */
-	buf_init(&list);
-	if (classes != NULL) {
-		buf_add_str(&list, "{");
-		json_array_foreach(classes, i, item) {
-			const char *p = json_string_value(item);
-
-			buf_add_str(&list, i > 0 ? ",\"" : "\"");
-			for (; *p != '\0'; p++) {
-				if (*p == '"' || *p == '\\')
-					buf_add(&list, "\\", 1);
-				buf_add(&list, p, 1);
-			}
-			buf_add_str(&list, "\"");
-		}
-		buf_add_str(&list, "}");
-	}
+	if (classes != NULL)
+		list = sql_text_array(classes);
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
 	snprintf(limit, sizeof limit, "%d", academy ? SEARCH_ACADEMY_LIMIT + 1 :
 	    1000000);
 	v[0] = academy ? NULL : school;
-	v[1] = classes != NULL ? buf_cstr(&list) : NULL;
+	v[1] = list;
 	v[2] = state;
 	v[3] = query;
 	v[4] = email == NULL ? NULL : strcmp(email, "avec") == 0 ? "t" : "f";
 	v[5] = limit;
 	res = db_query(w->db, &stmt, 6, v);
-	buf_free(&list);
+	free(list);
 	if (res == NULL) {
 		req_db_error(req, w->db);
 		goto out;

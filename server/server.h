@@ -169,10 +169,21 @@ void	 op_list(struct worker *, struct request *);
 void	 op_show(struct worker *, struct request *);
 void	 op_journal(struct worker *, struct request *);
 
-/* Selections of notify and list (op-notify.c): exactly one of classes,
- * logins, all; and a JSON array of strings as a text[] literal. */
-int	 notify_selection(struct request *, json_t **classes, json_t **logins);
-char	*notify_text_array(json_t *);
+/* The accounts notify and list apply to (selection.c). */
+struct selection {
+	json_t		*classes;	/* names, or NULL */
+	json_t		*logins;	/* or NULL */
+	char		*classes_sql;	/* as text[] literals, or NULL */
+	char		*logins_sql;
+	char		 school[16];
+	const char	*params[3];	/* $1 school, $2 classes, $3 logins */
+};
+
+/* Exactly one of classes, logins, all; an E_INVALID error if not. */
+int	 selection_parse(struct request *, struct selection *);
+void	 selection_free(struct selection *);
+/* A JSON array of strings as a text[] literal, every element quoted. */
+char	*sql_text_array(json_t *);
 
 /* Run the handler of req->op (worker.c). */
 void	 op_dispatch(struct worker *, struct request *);
