@@ -180,7 +180,13 @@ $(BUILD)/bench/notify-baseline: bench/notify-baseline.c
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,libpq) -o $@ $< \
 	    $(LDFLAGS) $(call pc_libs,libpq) -lhpdf
 
-bench: deps all $(BUILD)/bench/notify-baseline
+$(BUILD)/bench/idle-sessions: bench/idle-sessions.c $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
+	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+
+bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
 demo: deps all

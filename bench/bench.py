@@ -248,7 +248,59 @@ def bench_tui(stack):
     report("tui-filter", ours_filter, base, "ms/key(lower-is-better)")
 
 
-BENCHES = {"import": bench_import, "notify": bench_notify, "tui": bench_tui}
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def bench_sessions(stack):
+    """Hold 1,000 idle staff sessions: ecadmd's resident memory and the
+    database connections it uses, against the same server idle."""
+    n = 1000
+    stack.add_staff("idle.staff", "assistance", [], "Sessions Inactives")
+    pid = stack.main.proc.pid
+    base_rss = rss_kb(pid)
+    db_conns = lambda: int(psql(stack, "-At", "-c",
+                                "select count(*) from pg_stat_activity"
+                                " where datname = 'ecadm' and"
+                                " usename = 'ecadm'").stdout) - 1
+    base_db = db_conns()
+    t = time.monotonic()
+    proc = subprocess.Popen([os.path.join(harness.BUILD, "bench",
+                                          "idle-sessions"),
+                             "127.0.0.1:%d" % stack.main.port,
+                             os.path.join(stack.tls, "ca.crt"), "idle.staff",
+                             stack.users["idle.staff"], str(n)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    ready = proc.stdout.readline().strip()
+    opened_s = time.monotonic() - t
+    assert ready == "ready %d" % n, ready
+    time.sleep(2)
+    rss = rss_kb(pid)
+    conns = db_conns()
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    alive = proc.stdout.readline().strip()
+    proc.wait(60)
+    assert alive == "alive %d" % n, alive
+    print("sessions: %d idle staff sessions over TLS (opened in %.1f s)" % (
+        n, opened_s))
+    print("  ecadmd resident memory: %.1f MB (%.1f MB idle before), "
+          "%.1f kB a session" % (rss / 1024, base_rss / 1024,
+                                 (rss - base_rss) / n))
+    print("  database connections of ecadmd: %d (%d before)" % (
+        conns, base_db))
+    report("sessions-rss", rss / 1024, base_rss / 1024, "MB(lower-is-better)")
+    report("sessions-db-connections", conns, max(base_db, 1),
+           "connections(lower-is-better)")
+
+
+BENCHES = {"import": bench_import, "notify": bench_notify, "tui": bench_tui,
+           "sessions": bench_sessions}
 
 
 def main():
