@@ -186,7 +186,14 @@ $(BUILD)/bench/idle-sessions: bench/idle-sessions.c $(COMMON_OBJS)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
 	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
 
-bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions
+$(BUILD)/bench/search-load: bench/search-load.c $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
+	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+
+bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
+    $(BUILD)/bench/search-load
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
 demo: deps all

@@ -299,13 +299,101 @@ def bench_sessions(stack):
            "connections(lower-is-better)")
 
 
+SEARCH_SQL = """
+select sc.uai, p.onde_id, p.last_name, p.first_name, c.name, p.ine, p.level,
+  g.onde_id, g.civility, g.last_name, g.first_name, l.legal, l.relation,
+  a.login, a.state, st.label, a.provisional, a.password_hash is not null,
+  coalesce(a.email, g.email),
+  eligibility_reason(p.status, p.ine, p.class_id, l.legal),
+  a.state = 'notifie' and a.letter_at + interval '3 months' < now(), a.id
+from pupils p join schools sc on sc.id = p.school_id
+left join classes c on c.id = p.class_id
+left join links l on l.pupil_id = p.id
+left join guardians g on g.id = l.guardian_id
+left join accounts a on a.guardian_id = g.id
+left join account_states st on st.code = a.state
+where p.school_id = (select school_id from bench_classes where k = :k)
+and c.name = (select name from bench_classes where k = :k)
+order by c.rank nulls last, c.name nulls last, ecadm_fold(p.last_name),
+  ecadm_fold(p.first_name), p.onde_id, ecadm_fold(g.last_name),
+  ecadm_fold(g.first_name), g.onde_id;
+"""
+
+
+def bench_search(stack):
+    """The search of one class (about 25 pupils) on an academy-sized
+    database, through ecadmd over TLS by 8, 32 and 64 clients, against
+    pgbench running the same query straight on PostgreSQL over TLS."""
+    if int(psql(stack, "-At", "-c", "select count(*) from pupils").stdout
+           ) < 100000:
+        res = stack.ctl("import", academy_csv(), user="admin", timeout=3600)
+        assert res.returncode == 0, res.stderr
+    nclasses = 200
+    psql(stack, "-c", "select setseed(0.42)", "-c",
+         "create table bench_classes as select row_number() over () as k,"
+         " school_id, uai, name from (select c.school_id, s.uai, c.name"
+         " from classes c join schools s on s.id = c.school_id"
+         " order by random() limit %d) x" % nclasses)
+    rows = psql(stack, "-At", "-F", ";", "-c", "select uai, name from"
+                " bench_classes order by k").stdout.split("\n")
+    classes = os.path.join(stack.dir, "classes.txt")
+    with open(classes, "w") as f:
+        f.write("\n".join(r for r in rows if r) + "\n")
+    schools = sorted({r.split(";")[0] for r in rows if r})
+    args = ["staff", "add", "dir.search", "--role", "directeur", "--name",
+            "Direction Recherche"]
+    for uai_ in schools:
+        args += ["--school", uai_]
+    res = stack.ctl(*args, user="admin", json=True)
+    assert res.returncode == 0, res.stderr
+    stack.users["dir.search"] = __import__("json").loads(res.stdout)[
+        "password"]
+    script = os.path.join(stack.dir, "search.sql")
+    with open(script, "w") as f:
+        f.write("\\set k random(1, %d)\n" % nclasses + SEARCH_SQL)
+    pgbench = os.path.join(harness.pg_bindir(), "pgbench")
+    conninfo = ("host=127.0.0.1 port=%d dbname=ecadm user=ecadm "
+                "sslmode=require password=%s" % (stack.pg_port,
+                                                  stack.pg_password))
+    rows_per_class = int(psql(stack, "-At", "-c", "select avg(n)::int from"
+                              " (select count(*) n from bench_classes b"
+                              " join classes c on c.school_id = b.school_id"
+                              " and c.name = b.name join pupils p on"
+                              " p.class_id = c.id group by b.k) x").stdout)
+    print("search: one class of %d pupils on average, %d classes drawn"
+          " from the academy, 10 s a run" % (rows_per_class, nclasses))
+    for clients in (8, 32, 64):
+        out = subprocess.run([pgbench, "-n", "-f", script, "-c",
+                              str(clients), "-j", "2", "-T", "10", "-M",
+                              "prepared", conninfo], capture_output=True,
+                             text=True, env=stack.env())
+        m = __import__("re").search(r"tps = ([0-9.]+) \(without", out.stdout)
+        assert m, out.stdout + out.stderr
+        base = float(m.group(1))
+        out = subprocess.run([os.path.join(harness.BUILD, "bench",
+                                           "search-load"),
+                              "127.0.0.1:%d" % stack.main.port,
+                              os.path.join(stack.tls, "ca.crt"), "dir.search",
+                              stack.users["dir.search"], classes,
+                              str(clients), "10"],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError("search-load: " + out.stderr)
+        n, secs, p50, p99 = out.stdout.split()
+        ours = int(n) / float(secs)
+        print("  %2d clients: ecadmd %7.0f searches/s (p50 %.1f ms, p99 %.1f"
+              " ms); pgbench %7.0f/s" % (clients, ours, float(p50),
+                                          float(p99), base))
+        report("search-%d" % clients, ours, base, "searches/s")
+
+
 BENCHES = {"import": bench_import, "notify": bench_notify, "tui": bench_tui,
-           "sessions": bench_sessions}
+           "sessions": bench_sessions, "search": bench_search}
 
 
 def main():
     names = sys.argv[1:] or list(BENCHES)
-    stack = harness.Stack(durable=True)
+    stack = harness.Stack(durable=True, pg_tls="search" in names)
     try:
         stack.setup(demo=False)
         for name in names:

@@ -172,7 +172,7 @@ db_prepare(struct db *db, struct db_stmt *stmt, char *name, size_t len)
 	snprintf(name, len, "s%d", id);
 	if ((size_t)id < db->nprepared && db->prepared[id])
 		return 0;
-	res = PQprepare(db->conn, name, stmt->sql, 0, NULL);
+	res = PQprepare(db->conn, name, stmt->sql, stmt->ntypes, stmt->types);
 	if (db_check(db, res, "prepare") == NULL)
 		return -1;
 	PQclear(res);

@@ -15,8 +15,12 @@
 struct db_stmt {
 	const char	*sql;
 	_Atomic int	 id;		/* assigned on first use */
+	/* Parameter types, when some parameters do not appear in sql (their
+	 * types cannot be inferred then); else 0 and NULL. */
+	int		 ntypes;
+	const Oid	*types;
 };
-#define DB_STMT(sql)	{ sql, 0 }
+#define DB_STMT(sql)	{ sql, 0, 0, NULL }
 
 struct db;
 

@@ -649,7 +649,15 @@ loop_collect(void)
 			session_free(c->session);
 			c->session = NULL;
 		}
-		buf_add(&c->out, buf_head(&job->out), buf_left(&job->out));
+		/* Most often nothing is waiting: take the reply's buffer
+		 * rather than copy it. */
+		if (buf_left(&c->out) == 0) {
+			buf_free(&c->out);
+			c->out = job->out;
+			buf_init(&job->out);
+		} else
+			buf_add(&c->out, buf_head(&job->out),
+			    buf_left(&job->out));
 		job_free(job);
 		conn_log_context(c);
 		/* Frames that waited behind the job, and bytes SSL holds. */

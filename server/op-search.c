@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
+#include "buf.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -50,39 +53,92 @@ search_password(json_t *row, PGresult *res, int r)
 		json_object_set_new(row, "password", json_string("******"));
 }
 
+/*
+ * The statement of one combination of filters. Each combination is its own
+ * prepared statement with only its predicates, rather than one statement
+ * of "$n is null or ..." clauses: PostgreSQL then keeps one generic plan
+ * per combination instead of planning every search again, which cost more
+ * than running it.
+ */
+enum {
+	SEARCH_SCHOOL = 1,	/* else the academy */
+	SEARCH_CLASSES = 2,
+	SEARCH_STATE = 4,
+	SEARCH_QUERY = 8,
+	SEARCH_EMAIL = 16,
+	SEARCH__VARIANTS = 32,
+};
+
+/* int4, text[], text, text, bool, int4 (pg_type OIDs). */
+static const Oid search_types[6] = { 23, 1009, 25, 25, 16, 23 };
+
+static struct db_stmt *
+search_stmt(unsigned mask)
+{
+	static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+	static struct db_stmt	 stmts[SEARCH__VARIANTS];
+	struct buf		 sql;
+
+	pthread_mutex_lock(&lock);
+	if (stmts[mask].sql == NULL) {
+		buf_init(&sql);
+		/* Fewer joins, less planning: the school's UAI comes from the
+		 * scope and the state's label from state_label(). */
+		buf_add_str(&sql, mask & SEARCH_SCHOOL ? "select null::text," :
+		    "select sc.uai,");
+		buf_add_str(&sql,
+		    "  p.onde_id, p.last_name, p.first_name,"
+		    "  c.name, p.ine, p.level, g.onde_id, g.civility,"
+		    "  g.last_name, g.first_name, l.legal, l.relation,"
+		    "  a.login, a.state, null::text,"
+		    "  a.provisional, a.password_hash is not null,"
+		    "  coalesce(a.email, g.email),"
+		    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
+		    "  a.state = 'notifie'"
+		    "   and a.letter_at + interval '3 months' < now(),"
+		    "  a.id"
+		    " from pupils p");
+		if (!(mask & SEARCH_SCHOOL))
+			buf_add_str(&sql, " join schools sc on sc.id ="
+			    " p.school_id");
+		buf_add_str(&sql,
+		    " left join classes c on c.id = p.class_id"
+		    " left join links l on l.pupil_id = p.id"
+		    " left join guardians g on g.id = l.guardian_id"
+		    " left join accounts a on a.guardian_id = g.id"
+		    " where true");
+		/* Parameters keep their numbers whatever the combination. */
+		if (mask & SEARCH_SCHOOL)
+			buf_add_str(&sql, " and p.school_id = $1::int");
+		if (mask & SEARCH_CLASSES)
+			buf_add_str(&sql, " and c.name = any ($2::text[])");
+		if (mask & SEARCH_STATE)
+			buf_add_str(&sql, " and a.state = $3::text");
+		if (mask & SEARCH_QUERY)
+			buf_add_str(&sql, " and position(ecadm_fold($4::text) in"
+			    " ecadm_fold(concat_ws(' ', p.last_name,"
+			    " p.first_name, g.last_name, g.first_name, a.login,"
+			    " p.ine))) > 0");
+		if (mask & SEARCH_EMAIL)
+			buf_add_str(&sql, " and (coalesce(a.email, g.email)"
+			    " is not null) = $5::boolean");
+		buf_add_str(&sql,
+		    " order by c.rank nulls last, c.name nulls last,"
+		    "  ecadm_fold(p.last_name), ecadm_fold(p.first_name),"
+		    "  p.onde_id, ecadm_fold(g.last_name),"
+		    "  ecadm_fold(g.first_name), g.onde_id"
+		    " limit $6::int");
+		stmts[mask].sql = buf_cstr(&sql);	/* kept for good */
+		stmts[mask].ntypes = 6;
+		stmts[mask].types = search_types;
+	}
+	pthread_mutex_unlock(&lock);
+	return &stmts[mask];
+}
+
 void
 op_search(struct worker *w, struct request *req)
 {
-	static struct db_stmt	 stmt = DB_STMT(
-	    "select sc.uai, p.onde_id, p.last_name, p.first_name, c.name,"
-	    "  p.ine, p.level, g.onde_id, g.civility, g.last_name,"
-	    "  g.first_name, l.legal, l.relation, a.login, a.state, st.label,"
-	    "  a.provisional, a.password_hash is not null,"
-	    "  coalesce(a.email, g.email),"
-	    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
-	    "  a.state = 'notifie'"
-	    "   and a.letter_at + interval '3 months' < now(),"
-	    "  a.id"
-	    " from pupils p"
-	    " join schools sc on sc.id = p.school_id"
-	    " left join classes c on c.id = p.class_id"
-	    " left join links l on l.pupil_id = p.id"
-	    " left join guardians g on g.id = l.guardian_id"
-	    " left join accounts a on a.guardian_id = g.id"
-	    " left join account_states st on st.code = a.state"
-	    " where ($1::int is null or p.school_id = $1)"
-	    "  and ($2::text[] is null or c.name = any ($2::text[]))"
-	    "  and ($3::text is null or a.state = $3)"
-	    "  and ($4::text is null or position(ecadm_fold($4) in"
-	    "   ecadm_fold(concat_ws(' ', p.last_name, p.first_name,"
-	    "   g.last_name, g.first_name, a.login, p.ine))) > 0)"
-	    "  and ($5::boolean is null"
-	    "   or (coalesce(a.email, g.email) is not null) = $5)"
-	    " order by c.rank nulls last, c.name nulls last,"
-	    "  ecadm_fold(p.last_name),"
-	    "  ecadm_fold(p.first_name), p.onde_id, ecadm_fold(g.last_name),"
-	    "  ecadm_fold(g.first_name), g.onde_id"
-	    " limit $6");
 	const char		*state, *query, *email, *v[6];
 	json_t			*classes, *rows, *row;
 	PGresult		*res;
@@ -132,7 +188,11 @@ op_search(struct worker *w, struct request *req)
 	v[3] = query;
 	v[4] = email == NULL ? NULL : strcmp(email, "avec") == 0 ? "t" : "f";
 	v[5] = limit;
-	res = db_query(w->db, &stmt, 6, v);
+	/* The unused parameters are sent as nulls the statement ignores. */
+	res = db_query(w->db, search_stmt((academy ? 0 : SEARCH_SCHOOL) |
+	    (v[1] != NULL ? SEARCH_CLASSES : 0) | (state != NULL ?
+	    SEARCH_STATE : 0) | (query != NULL ? SEARCH_QUERY : 0) |
+	    (email != NULL ? SEARCH_EMAIL : 0)), 6, v);
 	free(list);
 	if (res == NULL) {
 		req_db_error(req, w->db);
@@ -151,7 +211,7 @@ op_search(struct worker *w, struct request *req)
 		row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
 		    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
 		    " s:s?, s:b}",
-		    "school", db_get(res, r, 0),
+		    "school", academy ? db_get(res, r, 0) : req->scope.uai,
 		    "pupil", pupil,
 		    "pupil_id", db_get(res, r, 1),
 		    "class", db_get(res, r, 4),
@@ -165,7 +225,7 @@ op_search(struct worker *w, struct request *req)
 		    "relation", db_get(res, r, 12),
 		    "login", db_get(res, r, 13),
 		    "state", db_get(res, r, 14),
-		    "state_label", db_get(res, r, 15),
+		    "state_label", state_label(db_get(res, r, 14)),
 		    "password",
 		    "email", db_get(res, r, 18),
 		    "eligible", db_get(res, r, 19) == NULL,

@@ -192,6 +192,9 @@ void	 op_dispatch(struct worker *, struct request *);
 char	*person_name(const char *last, const char *first);
 /* The French label of an event's action (text.c). */
 const char *action_label(const char *);
+/* The label of a state code, as account_states has it (text.c); NULL for
+ * NULL. Kept here too so the search, the hottest query, joins less. */
+const char *state_label(const char *);
 
 /* Seconds between two CLOCK_MONOTONIC readings. */
 double	 timespec_since(const struct timespec *);

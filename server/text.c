@@ -45,3 +45,24 @@ action_label(const char *action)
 	}
 	return action;
 }
+
+const char *
+state_label(const char *code)
+{
+	static const char *const labels[][2] = {
+		{ "precree", "Non notifié" },
+		{ "notifie", "Notifié et non activé" },
+		{ "attente", "En cours d'activation" },
+		{ "active", "Activé" },
+		{ "desactive", "Désactivé" },
+	};
+	size_t	i;
+
+	if (code == NULL)
+		return NULL;
+	for (i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+		if (strcmp(labels[i][0], code) == 0)
+			return labels[i][1];
+	}
+	return code;
+}

@@ -102,8 +102,11 @@ class Stack:
     """durable: PostgreSQL with fsync on (benchmarks); the tests run with
     fsync off, which changes nothing they check."""
 
-    def __init__(self, durable=False):
+    def __init__(self, durable=False, pg_tls=False):
         self.durable = durable
+        # pg_tls: PostgreSQL also on 127.0.0.1 over TLS (pgbench baselines)
+        self.pg_tls = pg_tls
+        self.pg_password = "bench-" + os.urandom(6).hex()
         self.dir = tempfile.mkdtemp(prefix="ecadm-test-")
         # PostgreSQL runs as the postgres user when we are root: it must
         # be able to reach its directories.
@@ -137,26 +140,50 @@ class Stack:
             os.path.join(self.pg_dir, "run"), self.pg_port)
 
     def config_text(self, port):
+        # Tests check sessions at every request (expiry tests need it);
+        # benchmarks keep the server's default.
         return (
             "[server]\nlisten = 127.0.0.1:%d\nworkers = 4\n"
             "[tls]\ncertificate = %s/server.crt\nkey = %s/server.key\n"
             "peer_ca = %s/ca.crt\n"
             "[database]\nurl = %s\n"
-            "[security]\nkey_file = %s/secret.key\nsession_check = 0\n"
+            "[security]\nkey_file = %s/secret.key\nsession_check = %d\n"
             % (port, self.tls, self.tls, self.tls, self.database_url(),
-               self.dir))
+               self.dir, 10 if self.durable else 0))
 
     def setup(self, demo=True):
         os.makedirs(self.pg_dir)
         os.chmod(self.pg_dir, 0o755)
-        env = self.env(PGCLUSTER_OPTS="" if self.durable else
-                       "-c fsync=off -c synchronous_commit=off"
-                       " -c full_page_writes=off")
-        for action in ("init", "start"):
-            subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
-                            self.pg_dir, str(self.pg_port), action],
-                           check=True, env=env, capture_output=True)
         self.run("sh", os.path.join(ROOT, "tools/mkcerts.sh"), self.tls)
+        opts = "" if self.durable else ("-c fsync=off -c synchronous_commit=off"
+                                        " -c full_page_writes=off")
+        extra = {}
+        if self.pg_tls:
+            # The server's key must belong to the user PostgreSQL runs as.
+            for name in ("server.crt", "server.key"):
+                shutil.copy(os.path.join(self.tls, name),
+                            os.path.join(self.pg_dir, name))
+                if os.getuid() == 0:
+                    shutil.chown(os.path.join(self.pg_dir, name), "postgres",
+                                 "postgres")
+            opts += (" -c ssl=on -c ssl_cert_file=%s/server.crt"
+                     " -c ssl_key_file=%s/server.key" % (self.pg_dir,
+                                                          self.pg_dir))
+            extra["PGCLUSTER_TCP"] = "1"
+        env = self.env(PGCLUSTER_OPTS=opts, **extra)
+        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
+                        self.pg_dir, str(self.pg_port), "init"],
+                       check=True, env=env, capture_output=True)
+        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
+                        self.pg_dir, str(self.pg_port), "start"],
+                       check=True, env=env, capture_output=True)
+        if self.pg_tls:
+            subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-q",
+                            "-h", os.path.join(self.pg_dir, "run"), "-p",
+                            str(self.pg_port), "-U", "postgres", "-d",
+                            "postgres", "-c", "alter role ecadm password '%s'"
+                            % self.pg_password], check=True,
+                           capture_output=True, env=self.env())
         self.main = Daemon(self, "ecadmd", free_port())
         self.run(os.path.join(BUILD, "ecadmd"), "-c", self.main.config,
                  "migrate")
