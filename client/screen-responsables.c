@@ -200,12 +200,26 @@ responsables_loaded(struct tui *t, struct rpc_reply *r, void *arg)
 		    "affichés, précisez la recherche.");
 }
 
+/* The classes ticked in the filter, as a JSON array (maybe empty). */
+static json_t *
+responsables_ticked_classes(struct responsables *rs)
+{
+	json_t	*classes = json_array();
+	size_t	 i;
+
+	for (i = 0; i < rs->nclasses; i++) {
+		if (rs->ticked[i])
+			json_array_append_new(classes,
+			    json_string(rs->classes[i]));
+	}
+	return classes;
+}
+
 /* Search again with the filters of the bar. */
 static void
 responsables_search(struct tui *t, struct responsables *rs)
 {
 	json_t	*args = json_object(), *classes;
-	size_t	 i;
 
 	if (rs->academy) {
 		if (strlen(rs->query) < 3) {
@@ -217,12 +231,7 @@ responsables_search(struct tui *t, struct responsables *rs)
 		}
 		json_object_set_new(args, "query", json_string(rs->query));
 	}
-	classes = json_array();
-	for (i = 0; i < rs->nclasses; i++) {
-		if (rs->ticked[i])
-			json_array_append_new(classes,
-			    json_string(rs->classes[i]));
-	}
+	classes = responsables_ticked_classes(rs);
 	if (json_array_size(classes) > 0)
 		json_object_set_new(args, "classes", classes);
 	else
@@ -553,19 +562,13 @@ list_format_chosen(struct tui *t, int index, const unsigned char *ticked,
 {
 	struct responsables	*rs = arg;
 	json_t			*args, *rows, *classes;
-	size_t			 i;
 
 	(void)ticked;
 	if (index < 0)
 		return;
 	args = json_pack("{s:s}", "format", index == 0 ? "pdf" : "csv");
 	rows = widget_table_checked_rows(&rs->table);
-	classes = json_array();
-	for (i = 0; i < rs->nclasses; i++) {
-		if (rs->ticked[i])
-			json_array_append_new(classes,
-			    json_string(rs->classes[i]));
-	}
+	classes = responsables_ticked_classes(rs);
 	/* The ticked rows, else the classes of the filter, else all. */
 	if (json_array_size(rows) > 0)
 		json_object_set_new(args, "logins", responsables_logins(rows));
