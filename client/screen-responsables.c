@@ -129,21 +129,10 @@ col_reason(json_t *row, char *tmp, size_t size)
 }
 
 /* Narrow screens give up the remark and the e-mail first (down to
- * nothing), the names and the state last; a password is never cut. */
+ * nothing), the names and the state last; a password is never cut.
+ * The helpdesk's rows come from every school and show all columns, the
+ * UAI first; a school's staff see them from the second on. */
 static const struct table_column columns[] = {
-	{ "Élève", 10, 28, 3, col_pupil },
-	{ "Classe", 6, 10, 2, col_class },
-	{ "Responsable", 10, 28, 3, col_guardian },
-	{ "Identifiant", 9, 22, 8, col_login },
-	{ "Mot de passe", 10, 14, 9, col_password },
-	{ "État", 10, 22, 5, col_state },
-	{ "Courriel", 0, 32, 1, col_email },
-	{ "Remarque", 0, 45, 0, col_reason },
-};
-#define NCOLUMNS	((int)(sizeof columns / sizeof columns[0]))
-
-/* The helpdesk's rows come from every school: the UAI comes first. */
-static const struct table_column academy_columns[] = {
 	{ "École", 8, 8, 9, col_school },
 	{ "Élève", 10, 28, 3, col_pupil },
 	{ "Classe", 6, 10, 2, col_class },
@@ -154,6 +143,8 @@ static const struct table_column academy_columns[] = {
 	{ "Courriel", 0, 32, 1, col_email },
 	{ "Remarque", 0, 45, 0, col_reason },
 };
+#define NCOLUMNS	((int)(sizeof columns / sizeof columns[0]))
+#define STATE_COLUMN	6	/* in columns[] */
 
 /* The state keeps its colour; an ineligible row is greyed. */
 static int
@@ -169,13 +160,13 @@ row_attr_at(struct tui *t, json_t *row, int column, int state_column)
 static int
 row_attr(struct tui *t, json_t *row, int column)
 {
-	return row_attr_at(t, row, column, 5);
+	return row_attr_at(t, row, column, STATE_COLUMN - 1);
 }
 
 static int
 academy_row_attr(struct tui *t, json_t *row, int column)
 {
-	return row_attr_at(t, row, column, 6);
+	return row_attr_at(t, row, column, STATE_COLUMN);
 }
 
 /* -- loading --------------------------------------------------------- */
@@ -840,10 +831,10 @@ screen_responsables_new(struct tui *t)
 	rs->academy = tui_school(t) == NULL;
 	rs->without = json_array();
 	if (rs->academy) {
-		widget_table_init(&rs->table, academy_columns, NCOLUMNS + 1, 0);
+		widget_table_init(&rs->table, columns, NCOLUMNS, 0);
 		rs->table.attr = academy_row_attr;
 	} else {
-		widget_table_init(&rs->table, columns, NCOLUMNS, 1);
+		widget_table_init(&rs->table, columns + 1, NCOLUMNS - 1, 1);
 		rs->table.attr = row_attr;
 	}
 	sc->name = "responsables";
