@@ -64,7 +64,8 @@ struct conn {
 	unsigned		 peer;
 	int			 hello;		/* hello done */
 	char			 channel[24];
-	char			 addr[64];
+	char			 addr[64];	/* host:port, for logs */
+	char			 host[48];	/* host alone: limits by source */
 	struct buf		 in;
 	struct buf		 out;
 	uint32_t		 events;	/* epoll interest */
@@ -261,10 +262,13 @@ conn_accept(void)
 		clock_gettime(CLOCK_MONOTONIC, &c->started);
 		c->active = c->started;
 		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host,
-		    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
 			snprintf(c->addr, sizeof c->addr, "%.46s:%.8s", host, port);
-		else
+			snprintf(c->host, sizeof c->host, "%.46s", host);
+		} else {
 			snprintf(c->addr, sizeof c->addr, "?");
+			snprintf(c->host, sizeof c->host, "?");
+		}
 		if ((c->ssl = SSL_new(loop_ctx)) == NULL)
 			fatalx("SSL_new: %s", tls_error());
 		SSL_set_fd(c->ssl, fd);
@@ -531,6 +535,7 @@ conn_request(struct conn *c, const unsigned char *p, size_t len)
 	job->req.args = json_object_get(msg, "args");
 	job->req.peer = c->peer;
 	job->req.channel = c->channel;
+	job->req.addr = c->host;
 	job->req.session = c->session;
 	job->req.error = -1;
 

@@ -76,6 +76,7 @@ struct request {
 	json_t		*args;		/* its "args", always an object */
 	unsigned	 peer;
 	const char	*channel;	/* the client program, from hello */
+	const char	*addr;		/* the client's IP address, no port */
 	struct session	*session;	/* NULL before login */
 	struct scope	 scope;
 	struct buf	 upload;	/* binary payload of OPF_UPLOAD ops */
