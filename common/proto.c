@@ -119,21 +119,28 @@ proto_dump_cb(const char *p, size_t len, void *arg)
 void
 proto_frame_json(struct buf *out, const json_t *msg)
 {
-	size_t	start, len;
+	unsigned char	*p;
+	size_t		 start, len;
 
-	/* Reserve the length, dump in place, then patch the length in. */
+	/*
+	 * Reserve the length, dump in place, then patch the length in.
+	 * Positions are kept relative to the unread head: a reservation
+	 * during the dump may move the unread bytes to the front of the
+	 * buffer (buf_reserve), so absolute offsets would go stale.
+	 */
 	buf_add_u32be(out, 0);
-	start = out->len;
+	start = buf_left(out);
 	if (json_dump_callback(msg, proto_dump_cb, out,
 	    JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0)
 		fatalx("proto_frame_json: cannot encode");
-	len = out->len - start;
+	len = buf_left(out) - start;
 	if (len > UINT32_MAX)
 		fatalx("proto_frame_json: %zu bytes", len);
-	out->data[start - 4] = (unsigned char)(len >> 24);
-	out->data[start - 3] = (unsigned char)(len >> 16);
-	out->data[start - 2] = (unsigned char)(len >> 8);
-	out->data[start - 1] = (unsigned char)len;
+	p = buf_head(out) + start - 4;
+	p[0] = (unsigned char)(len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
 }
 
 void

@@ -607,6 +607,47 @@ test_sha256(void **state)
 	free(mil);
 }
 
+/*
+ * A frame appended to a buffer whose head was partly consumed: growing the
+ * buffer while the JSON is dumped moves the unread bytes to the front, and
+ * the length must still be right (ecadmd once exited on an underflow here
+ * when a client sent requests and never read the replies).
+ */
+static void
+test_frame_json_after_consume(void **state)
+{
+	struct buf		 b;
+	json_t			*msg, *back;
+	const unsigned char	*payload = NULL;
+	const char		*cause = NULL;
+	char			 big[2048];
+	size_t			 len = 0;
+
+	(void)state;
+	buf_init(&b);
+	/* Fill the buffer but for room for the frame's header, then
+	 * consume most of it: the dump, not the header, must compact. */
+	buf_reserve(&b, 256);
+	while (b.size - b.len > 4)
+		buf_add(&b, "x", 1);
+	buf_consume(&b, b.len - 8);
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	msg = json_pack("{s:s}", "big", big);
+	proto_frame_json(&b, msg);
+	assert_int_equal(b.off, 0);	/* the dump compacted the buffer */
+	buf_consume(&b, 8);
+	assert_int_equal(proto_frame_peek(&b, PROTO_REPLY_MAX, &payload,
+	    &len), 1);
+	assert_int_equal(len, buf_left(&b) - 4);
+	back = proto_parse(payload, len, &cause);
+	assert_non_null(back);
+	assert_true(json_equal(msg, back));
+	json_decref(back);
+	json_decref(msg);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -618,6 +659,7 @@ main(void)
 		cmocka_unit_test(test_error_known),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_frame_json_round_trip),
+		cmocka_unit_test(test_frame_json_after_consume),
 		cmocka_unit_test(test_frame_length_bytes),
 		cmocka_unit_test(test_frame_partial),
 		cmocka_unit_test(test_frame_bad_lengths),
