@@ -20,6 +20,34 @@ struct db {
 };
 
 static atomic_int	 db_next_stmt_id;
+/* Settings every new or reset connection runs first (db_set_defaults). */
+static char		*db_defaults;
+
+void
+db_set_defaults(const char *sql)
+{
+	free(db_defaults);
+	db_defaults = sql != NULL ? xstrdup(sql) : NULL;
+}
+
+/* Run the session defaults on a fresh connection; -1 with a cause. */
+static int
+db_apply_defaults(PGconn *conn, char **cause)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (db_defaults == NULL)
+		return 0;
+	res = PQexec(conn, db_defaults);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok && cause != NULL) {
+		xasprintf(cause, "%s", PQerrorMessage(conn));
+		(*cause)[strcspn(*cause, "\n")] = '\0';
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
 
 /* Quiet libpq's notices (they go to stderr otherwise). */
 static void
@@ -42,6 +70,10 @@ db_connect(const char *conninfo, char **cause)
 		return NULL;
 	}
 	PQsetNoticeProcessor(conn, db_notice, NULL);
+	if (db_apply_defaults(conn, cause) == -1) {
+		PQfinish(conn);
+		return NULL;
+	}
 	return conn;
 }
 
@@ -86,7 +118,8 @@ db_ensure(struct db *db)
 	PQreset(db->conn);
 	memset(db->prepared, 0, db->nprepared);
 	db->in_tx = 0;
-	if (PQstatus(db->conn) != CONNECTION_OK) {
+	if (PQstatus(db->conn) != CONNECTION_OK ||
+	    db_apply_defaults(db->conn, NULL) == -1) {
 		log_warnx("database: %s", PQerrorMessage(db->conn));
 		return -1;
 	}
@@ -128,6 +161,14 @@ db_fail(struct db *db, const PGresult *res, const char *what)
 		db->error = E_INVALID;
 		snprintf(db->message, sizeof db->message, "Donnée refusée par "
 		    "la base de données.");
+		log_warnx("%s: %s: %s", what, state, primary);
+		return;
+	}
+	if (strcmp(state, "57014") == 0) {
+		/* statement_timeout: a runaway query must not hold a worker. */
+		db->error = E_BUSY;
+		snprintf(db->message, sizeof db->message, "Opération trop "
+		    "longue, interrompue : réessayez plus tard.");
 		log_warnx("%s: %s: %s", what, state, primary);
 		return;
 	}

@@ -24,6 +24,8 @@ struct db_stmt {
 
 struct db;
 
+/* SQL that every connection opened afterwards runs first (timeouts). */
+void		 db_set_defaults(const char *sql);
 struct db	*db_open(const char *conninfo, char **cause);
 void		 db_close(struct db *);
 /* Reconnect if the connection was lost; -1 if the database is away. */

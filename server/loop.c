@@ -14,6 +14,20 @@
  * thread through an eventfd. A connection that dies while its job runs is
  * unlinked from the socket at once and freed when the job returns.
  *
+ * A connection closed while an event batch is being handled stays in memory
+ * (closed, its socket gone) until the batch is over: a later event of the
+ * same batch may still name it. Closed connections are freed by
+ * loop_reap(), once no job of theirs is in flight.
+ *
+ * Limits, so that no client can exhaust the server: the input buffer holds
+ * at most INPUT_LIMIT bytes; requests are not read while the unsent output
+ * is above OUTPUT_PAUSE; a client that does not take its output for
+ * write_timeout seconds is closed, as is one whose output passes
+ * OUTPUT_MAX; connections that have not logged in are closed after
+ * login_timeout seconds and counted per source address. Buffers are wiped
+ * when emptied (they carry passwords and documents) and shrink back after
+ * a large frame.
+ *
  * SIGTERM and SIGINT stop the listener; the loop then waits for the jobs in
  * flight, flushes their replies, closes every connection and returns.
  */
@@ -36,6 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -43,12 +58,22 @@
 #include "proto.h"
 #include "server.h"
 #include "tls.h"
+#include "valid.h"
 #include "xmalloc.h"
 
 /* Time a draining server waits for jobs in flight and unread replies. */
 #define DRAIN_TIMEOUT	30
-/* Input kept unread while a job runs, before the socket stops being read. */
+/* Input kept before the socket stops being read: a whole frame fits. */
 #define INPUT_LIMIT	(2 * PROTO_REQUEST_MAX + 64)
+/* Unsent output above which no further request is read. */
+#define OUTPUT_PAUSE	(1u << 20)
+/* Unsent output that closes the connection (one reply cannot grow past
+ * OUTPUT_PAUSE by more than this). */
+#define OUTPUT_MAX	(256u << 20)
+/* Buffers larger than this are freed, not kept, once empty. */
+#define BUFFER_KEEP	(64u << 10)
+/* Seconds accept() is paused when descriptors run out. */
+#define ACCEPT_PAUSE	1
 
 enum conn_state {
 	CONN_HANDSHAKE,
@@ -75,14 +100,20 @@ struct conn {
 	struct job		*upload;	/* job collecting its payload */
 	size_t			 upload_size;
 	size_t			 upload_got;
-	char			 upload_sha256[65];
-	int			 dead;		/* socket gone, job in flight */
+	int			 closed;	/* socket gone, awaits loop_reap */
 	struct timespec		 started;
 	struct timespec		 active;	/* last byte read */
+	struct timespec		 output;	/* last output progress */
 	TAILQ_ENTRY(conn)	 entry;
 };
 
-static TAILQ_HEAD(, conn)	 conns = TAILQ_HEAD_INITIALIZER(conns);
+TAILQ_HEAD(conn_list, conn);
+static struct conn_list		 conns = TAILQ_HEAD_INITIALIZER(conns);
+/* Closed connections, freed at the end of the event batch. */
+static struct conn_list		 closed_conns =
+				    TAILQ_HEAD_INITIALIZER(closed_conns);
+static int			 accept_paused;
+static struct timespec		 accept_paused_at;
 static unsigned			 nconns;
 static uint64_t			 next_conn_id = 1;
 static int			 epfd = -1;
@@ -134,6 +165,31 @@ conn_log_context(struct conn *c)
 	log_context_set(ctx);
 }
 
+/*
+ * Whether the socket should be read: not while enough input waits, nor
+ * while the client leaves its replies unread (a client that only writes
+ * must not make us buffer without bound).
+ */
+static int
+conn_wants_input(const struct conn *c)
+{
+	return c->state == CONN_OPEN && buf_left(&c->in) < INPUT_LIMIT &&
+	    buf_left(&c->out) < OUTPUT_PAUSE;
+}
+
+/* Whether a request could be handled now: a whole frame waits, no job is
+ * in flight, and the output is below its pause. */
+static int
+conn_can_process(const struct conn *c)
+{
+	const unsigned char	*p;
+	size_t			 len;
+
+	return c->state == CONN_OPEN && c->busy == NULL &&
+	    buf_left(&c->out) < OUTPUT_PAUSE &&
+	    proto_frame_peek(&c->in, PROTO_REQUEST_MAX, &p, &len) != 0;
+}
+
 /* Make the epoll interest match what the connection waits for. */
 static void
 conn_update_events(struct conn *c)
@@ -141,14 +197,12 @@ conn_update_events(struct conn *c)
 	struct epoll_event	ev;
 	uint32_t		events = 0;
 
-	if (c->dead)
+	if (c->closed)
 		return;
 	if (c->state == CONN_HANDSHAKE)
 		events = EPOLLIN | (c->want_write ? EPOLLOUT : 0);
 	else {
-		/* Stop reading while a job runs and enough is buffered. */
-		if (c->state == CONN_OPEN &&
-		    (c->busy == NULL || buf_left(&c->in) < INPUT_LIMIT))
+		if (conn_wants_input(c))
 			events |= EPOLLIN;
 		if (buf_left(&c->out) > 0 || c->want_write)
 			events |= EPOLLOUT;
@@ -165,8 +219,9 @@ conn_update_events(struct conn *c)
 static void
 conn_free(struct conn *c)
 {
-	buf_free(&c->in);
-	buf_free(&c->out);
+	/* Requests carry passwords, replies provisional passwords. */
+	buf_free_secret(&c->in);
+	buf_free_secret(&c->out);
 	session_free(c->session);
 	free(c);
 }
@@ -175,14 +230,43 @@ static void
 job_free(struct job *job)
 {
 	req_clear(&job->req);
-	buf_free(&job->out);
+	buf_free_secret(&job->out);
 	free(job);
+}
+
+/* Free the connections closed during the last batch of events, unless a
+ * job of theirs still runs (loop_collect frees those). */
+static void
+loop_reap(void)
+{
+	struct conn	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &closed_conns, entry, next) {
+		if (c->busy != NULL)
+			continue;
+		TAILQ_REMOVE(&closed_conns, c, entry);
+		conn_free(c);
+	}
+}
+
+/* Wipe and release what an emptied buffer held; keep small ones. */
+static void
+conn_buf_drained(struct buf *b)
+{
+	if (buf_left(b) != 0 || b->data == NULL)
+		return;
+	if (b->size > BUFFER_KEEP)
+		buf_free_secret(b);
+	else {
+		OPENSSL_cleanse(b->data, b->size);
+		buf_reset(b);
+	}
 }
 
 static void
 conn_close(struct conn *c, const char *why)
 {
-	if (c->dead)
+	if (c->closed)
 		return;
 	conn_log_context(c);
 	log_info("closing %s: %s", c->addr, why);
@@ -199,10 +283,11 @@ conn_close(struct conn *c, const char *why)
 	}
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
+	/* A job not yet started is dropped by its worker. */
 	if (c->busy != NULL)
-		c->dead = 1;	/* freed when its job comes back */
-	else
-		conn_free(c);
+		atomic_store(&c->busy->cancelled, 1);
+	c->closed = 1;
+	TAILQ_INSERT_TAIL(&closed_conns, c, entry);
 	log_context_set(NULL);
 }
 
@@ -224,6 +309,51 @@ conn_violation(struct conn *c, const char *why)
 	c->state = CONN_CLOSING;
 }
 
+/*
+ * Connections from that host not yet trusted: in the TLS handshake, or
+ * clients that have not logged in. Front-end daemons, known by their
+ * certificate, are not counted: one guichet serves many parents.
+ */
+static unsigned
+conn_count_untrusted(const char *host)
+{
+	struct conn	*c;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(c, &conns, entry) {
+		if ((c->state == CONN_HANDSHAKE || (c->peer == PEER_CLIENT &&
+		    c->session == NULL)) && strcmp(c->host, host) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Stop accepting for a while: the listening socket stays readable while
+ * descriptors are exhausted, and the loop would spin on it. */
+static void
+loop_pause_accept(void)
+{
+	log_warn("accept");
+	epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	accept_paused = 1;
+	clock_gettime(CLOCK_MONOTONIC, &accept_paused_at);
+}
+
+static void
+loop_resume_accept(void)
+{
+	struct epoll_event	ev;
+
+	if (!accept_paused || listen_fd == -1 ||
+	    timespec_since(&accept_paused_at) < ACCEPT_PAUSE)
+		return;
+	ev.events = EPOLLIN;
+	ev.data.ptr = &tag_listen;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+		fatal("epoll_ctl add listener");
+	accept_paused = 0;
+}
+
 static void
 conn_accept(void)
 {
@@ -242,8 +372,9 @@ conn_accept(void)
 			if (errno == EAGAIN || errno == EINTR ||
 			    errno == ECONNABORTED)
 				return;
-			if (errno == EMFILE || errno == ENFILE) {
-				log_warn("accept");
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				loop_pause_accept();
 				return;
 			}
 			fatal("accept");
@@ -254,21 +385,29 @@ conn_accept(void)
 			close(fd);
 			continue;
 		}
+		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host,
+		    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			snprintf(host, sizeof host, "?");
+			snprintf(port, sizeof port, "?");
+		}
+		host[46] = '\0';	/* an IPv6 address is at most 45 */
+		if (conn_count_untrusted(host) >=
+		    (unsigned)server_cfg.max_untrusted_per_address) {
+			log_warnx("refusing a connection from %s: %d not "
+			    "logged in already", host,
+			    server_cfg.max_untrusted_per_address);
+			close(fd);
+			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = xcalloc(1, sizeof *c);
 		c->id = next_conn_id++;
 		c->fd = fd;
 		c->state = CONN_HANDSHAKE;
 		clock_gettime(CLOCK_MONOTONIC, &c->started);
-		c->active = c->started;
-		if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host,
-		    port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-			snprintf(c->addr, sizeof c->addr, "%.46s:%.8s", host, port);
-			snprintf(c->host, sizeof c->host, "%.46s", host);
-		} else {
-			snprintf(c->addr, sizeof c->addr, "?");
-			snprintf(c->host, sizeof c->host, "?");
-		}
+		c->active = c->output = c->started;
+		snprintf(c->addr, sizeof c->addr, "%.46s:%.8s", host, port);
+		snprintf(c->host, sizeof c->host, "%.46s", host);
 		if ((c->ssl = SSL_new(loop_ctx)) == NULL)
 			fatalx("SSL_new: %s", tls_error());
 		SSL_set_fd(c->ssl, fd);
@@ -333,7 +472,7 @@ conn_read(struct conn *c)
 {
 	int	n, e;
 
-	while (c->busy == NULL || buf_left(&c->in) < INPUT_LIMIT) {
+	while (conn_wants_input(c)) {
 		n = SSL_read(c->ssl, buf_reserve(&c->in, 16384), 16384);
 		if (n > 0) {
 			buf_commit(&c->in, (size_t)n);
@@ -361,6 +500,10 @@ conn_write(struct conn *c)
 	int	n, e;
 
 	c->want_write = 0;
+	if (buf_left(&c->out) > OUTPUT_MAX) {
+		conn_close(c, "too much unread output");
+		return -1;
+	}
 	while (buf_left(&c->out) > 0) {
 		len = buf_left(&c->out);
 		if (len > 65536)
@@ -368,6 +511,7 @@ conn_write(struct conn *c)
 		n = SSL_write(c->ssl, buf_head(&c->out), (int)len);
 		if (n > 0) {
 			buf_consume(&c->out, (size_t)n);
+			clock_gettime(CLOCK_MONOTONIC, &c->output);
 			continue;
 		}
 		e = SSL_get_error(c->ssl, n);
@@ -380,6 +524,9 @@ conn_write(struct conn *c)
 		conn_close(c, "write failed");
 		return -1;
 	}
+	conn_buf_drained(&c->out);
+	/* Nothing waits to be sent: the write timeout counts from now. */
+	clock_gettime(CLOCK_MONOTONIC, &c->output);
 	if (c->state == CONN_CLOSING && c->busy == NULL) {
 		conn_close(c, draining ? "server shutting down" :
 		    "after protocol error");
@@ -406,6 +553,17 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 		c->state = CONN_CLOSING;
 		return;
 	}
+	/* The name goes into logs and the journal: printable UTF-8 that fits,
+	 * never cut inside a character. */
+	if (client != NULL && (strlen(client) >= sizeof c->channel ||
+	    !valid_utf8_text(client, strlen(client)))) {
+		conn_reply(c, proto_reply_error(id, E_INVALID,
+		    "Nom de client invalide."));
+		conn_log_context(c);
+		log_warnx("invalid client name from %s", c->addr);
+		c->state = CONN_CLOSING;
+		return;
+	}
 	if (client == NULL || client[0] == '\0')
 		client = "client";
 	snprintf(c->channel, sizeof c->channel, "%s", client);
@@ -419,6 +577,7 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 static void
 conn_dispatch(struct conn *c, struct job *job)
 {
+	clock_gettime(CLOCK_MONOTONIC, &job->queued);
 	if (worker_submit(job) == -1) {
 		conn_reply(c, proto_reply_error(job->req.id, E_BUSY, NULL));
 		job_free(job);
@@ -444,7 +603,8 @@ conn_upload_start(struct conn *c, struct job *job)
 	c->upload = job;
 	c->upload_size = (size_t)size;
 	c->upload_got = 0;
-	snprintf(c->upload_sha256, sizeof c->upload_sha256, "%s", sha);
+	snprintf(job->req.upload_sha256, sizeof job->req.upload_sha256, "%s",
+	    sha);
 	return 0;
 }
 
@@ -453,7 +613,6 @@ static void
 conn_upload_frame(struct conn *c, const unsigned char *p, size_t len)
 {
 	struct job	*job = c->upload;
-	char		 sha[65];
 
 	if (len > c->upload_size - c->upload_got) {
 		c->upload = NULL;
@@ -473,14 +632,8 @@ conn_upload_frame(struct conn *c, const unsigned char *p, size_t len)
 		job_free(job);
 		return;
 	}
-	proto_sha256_hex(job->req.upload.data, job->req.upload.len, sha);
-	if (strcmp(sha, c->upload_sha256) != 0) {
-		conn_reply(c, proto_reply_error(job->req.id, E_INVALID,
-		    "Fichier altéré pendant le transfert (empreinte "
-		    "SHA-256 différente)."));
-		job_free(job);
-		return;
-	}
+	/* The worker checks the digest: hashing a large file here would
+	 * stall every other connection. */
 	conn_dispatch(c, job);
 }
 
@@ -556,7 +709,8 @@ conn_request(struct conn *c, const unsigned char *p, size_t len)
 	conn_dispatch(c, job);
 }
 
-/* Handle every complete frame, until a job is in flight. */
+/* Handle every complete frame, until a job is in flight or the output
+ * must drain first. */
 static void
 conn_process(struct conn *c)
 {
@@ -564,7 +718,8 @@ conn_process(struct conn *c)
 	size_t			 len;
 	int			 r;
 
-	while (c->state == CONN_OPEN && c->busy == NULL) {
+	while (c->state == CONN_OPEN && c->busy == NULL &&
+	    buf_left(&c->out) < OUTPUT_PAUSE) {
 		r = proto_frame_peek(&c->in, PROTO_REQUEST_MAX, &p, &len);
 		if (r == 0)
 			break;
@@ -578,11 +733,34 @@ conn_process(struct conn *c)
 			conn_request(c, p, len);
 		buf_consume(&c->in, 4 + len);
 	}
+	conn_buf_drained(&c->in);
+}
+
+/*
+ * Move a connection on as far as it can go: read, handle the frames, write
+ * the replies; again while writing made room for frames that wait. Returns
+ * -1 if the connection was closed.
+ */
+static int
+conn_pump(struct conn *c)
+{
+	do {
+		if (conn_wants_input(c) && conn_read(c) == -1)
+			return -1;
+		conn_process(c);
+		if (conn_write(c) == -1)
+			return -1;
+	} while (conn_can_process(c));
+	conn_update_events(c);
+	return 0;
 }
 
 static void
 conn_io(struct conn *c, uint32_t events)
 {
+	/* Closed earlier in this batch of events. */
+	if (c->closed)
+		return;
 	conn_log_context(c);
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
 		conn_close(c, "socket error");
@@ -597,13 +775,8 @@ conn_io(struct conn *c, uint32_t events)
 			return;
 		}
 	}
-	if (c->state == CONN_OPEN && conn_read(c) == -1)
-		return;
-	conn_process(c);
-	if (conn_write(c) == -1)
-		return;
-	conn_update_events(c);
-	log_context_set(NULL);
+	if (conn_pump(c) == 0)
+		log_context_set(NULL);
 }
 
 void
@@ -638,12 +811,12 @@ loop_collect(void)
 		c = job->conn;
 		c->busy = NULL;
 		jobs_in_flight--;
-		if (c->dead) {
-			/* A login that raced a disconnect: drop its session. */
+		if (c->closed) {
+			/* A login that raced a disconnect: drop its session.
+			 * The connection is freed by loop_reap. */
 			session_free(job->req.new_session);
 			job->req.new_session = NULL;
 			job_free(job);
-			conn_free(c);
 			continue;
 		}
 		if (job->req.new_session != NULL) {
@@ -657,7 +830,7 @@ loop_collect(void)
 		/* Most often nothing is waiting: take the reply's buffer
 		 * rather than copy it. */
 		if (buf_left(&c->out) == 0) {
-			buf_free(&c->out);
+			buf_free_secret(&c->out);
 			c->out = job->out;
 			buf_init(&job->out);
 		} else
@@ -666,12 +839,8 @@ loop_collect(void)
 		job_free(job);
 		conn_log_context(c);
 		/* Frames that waited behind the job, and bytes SSL holds. */
-		if (c->state == CONN_OPEN && conn_read(c) == -1)
-			continue;
-		conn_process(c);
-		if (conn_write(c) == 0)
-			conn_update_events(c);
-		log_context_set(NULL);
+		if (conn_pump(c) == 0)
+			log_context_set(NULL);
 	}
 }
 
@@ -683,11 +852,19 @@ loop_timeouts(void)
 	double		 idle_max = server_cfg.session_idle * 60.0 + 300;
 
 	TAILQ_FOREACH_SAFE(c, &conns, entry, next) {
-		if (c->state == CONN_HANDSHAKE &&
-		    timespec_since(&c->started) > server_cfg.handshake_timeout)
-			conn_close(c, "handshake timeout");
-		else if (c->busy == NULL && timespec_since(&c->active) >
-		    idle_max)
+		if (c->state == CONN_HANDSHAKE) {
+			if (timespec_since(&c->started) >
+			    server_cfg.handshake_timeout)
+				conn_close(c, "handshake timeout");
+		} else if (buf_left(&c->out) > 0 && timespec_since(&c->output) >
+		    server_cfg.write_timeout)
+			conn_close(c, "client does not read its replies");
+		else if (c->busy != NULL)
+			continue;
+		else if (c->peer == PEER_CLIENT && c->session == NULL &&
+		    timespec_since(&c->started) > server_cfg.login_timeout)
+			conn_close(c, "no login in time");
+		else if (timespec_since(&c->active) > idle_max)
 			conn_close(c, "idle timeout");
 	}
 }
@@ -702,7 +879,8 @@ loop_drain(void)
 	log_info("shutting down: finishing %u connection(s)", nconns);
 	draining = 1;
 	clock_gettime(CLOCK_MONOTONIC, &drain_started);
-	epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	if (!accept_paused)
+		epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
 	close(listen_fd);
 	listen_fd = -1;
 	TAILQ_FOREACH_SAFE(c, &conns, entry, next) {
@@ -835,8 +1013,10 @@ loop_run(void *tls_ctx)
 		}
 		if (timespec_since(&last_tick) >= 1.0) {
 			loop_timeouts();
+			loop_resume_accept();
 			clock_gettime(CLOCK_MONOTONIC, &last_tick);
 		}
+		loop_reap();
 		if (draining && (nconns == 0 ||
 		    timespec_since(&drain_started) > DRAIN_TIMEOUT))
 			break;
@@ -852,6 +1032,7 @@ loop_run(void *tls_ctx)
 		poll(&pfd, 1, 1000);
 		loop_collect();
 	}
+	loop_reap();
 	close(signal_fd);
 	close(wake_fd);
 	close(epfd);

@@ -139,7 +139,7 @@ op_import(struct worker *w, struct request *req)
 	json_error_t		 jerr;
 	json_t			*summary = NULL;
 	PGresult		*r;
-	char			*detail = NULL;
+	char			*detail = NULL, limits[64];
 	int			 dry_run, ok;
 
 	dry_run = req_arg_bool(req, "dry_run", 0);
@@ -150,7 +150,12 @@ op_import(struct worker *w, struct request *req)
 	ic.conn = db_conn(w->db);
 	buf_init(&ic.chunk);
 
-	if (db_begin(w->db) == -1 || db_run(w->db, IMPORT_LOCK) == -1 ||
+	/* An academy takes longer than any other request: the statement
+	 * limit is relaxed for this transaction only. */
+	snprintf(limits, sizeof limits, "set local statement_timeout = "
+	    "'%ds'", server_cfg.statement_timeout * 10);
+	if (db_begin(w->db) == -1 || db_run(w->db, limits) == -1 ||
+	    db_run(w->db, IMPORT_LOCK) == -1 ||
 	    db_set_context(w->db, req->session->login, "import", NULL, 0,
 	    NULL) == -1 || db_run(w->db, "select onde_stage_create()") == -1)
 		goto fail;

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "db.h"
 #include "log.h"
 #include "migrate.h"
 #include "password.h"
@@ -55,11 +56,22 @@ static const struct config_key server_keys[] = {
 	{ "server", "max_connections", CONFIG_INT,
 	    &server_cfg.max_connections, "4096",
 	    "connections held at once; more are refused" },
-	{ "server", "max_queue", CONFIG_INT, &server_cfg.max_queue, "10000",
+	{ "server", "max_queue", CONFIG_INT, &server_cfg.max_queue, "256",
 	    "requests waiting for a worker before E_BUSY is answered" },
+	{ "server", "queue_timeout", CONFIG_INT, &server_cfg.queue_timeout,
+	    "10", "seconds a request may wait for a worker; E_BUSY after" },
 	{ "server", "handshake_timeout", CONFIG_INT,
 	    &server_cfg.handshake_timeout, "10",
 	    "seconds a client has to complete the TLS handshake" },
+	{ "server", "login_timeout", CONFIG_INT, &server_cfg.login_timeout,
+	    "30", "seconds a client has to log in before it is disconnected" },
+	{ "server", "max_untrusted_per_address", CONFIG_INT,
+	    &server_cfg.max_untrusted_per_address, "64",
+	    "connections of one address in the handshake or not logged in; "
+	    "more are refused" },
+	{ "server", "write_timeout", CONFIG_INT, &server_cfg.write_timeout,
+	    "60", "seconds a client may leave its replies unread before it "
+	    "is disconnected" },
 	{ "tls", "certificate", CONFIG_STRING, &server_cfg.tls_cert,
 	    "/etc/ecadm/server.crt", "server certificate chain (PEM)" },
 	{ "tls", "key", CONFIG_STRING, &server_cfg.tls_key,
@@ -68,6 +80,12 @@ static const struct config_key server_keys[] = {
 	    "CA of the client certificates of ecadm-sshd and ecadm-guichet" },
 	{ "database", "url", CONFIG_STRING, &server_cfg.database,
 	    "postgresql:///ecadm", "libpq connection string or URL" },
+	{ "database", "statement_timeout", CONFIG_INT,
+	    &server_cfg.statement_timeout, "60",
+	    "seconds a statement may run (0: no limit; imports get ten times "
+	    "as long)" },
+	{ "database", "lock_timeout", CONFIG_INT, &server_cfg.lock_timeout,
+	    "10", "seconds a statement may wait for a lock (0: no limit)" },
 	{ "security", "key_file", CONFIG_STRING, &server_cfg.key_file,
 	    "/var/lib/ecadm/secret.key",
 	    "AES-256 key of the provisional passwords, created if missing" },
@@ -172,6 +190,22 @@ out:
 	return status;
 }
 
+/* Limits of every worker's database session: a runaway query or a lock
+ * held elsewhere must not hold a worker for ever. */
+static void
+server_db_defaults(void)
+{
+	char	sql[128];
+
+	if (server_cfg.statement_timeout < 0 || server_cfg.lock_timeout < 0)
+		fatalx("statement_timeout and lock_timeout must not be "
+		    "negative");
+	snprintf(sql, sizeof sql, "set statement_timeout = '%ds';"
+	    " set lock_timeout = '%ds'", server_cfg.statement_timeout,
+	    server_cfg.lock_timeout);
+	db_set_defaults(sql);
+}
+
 static int
 cmd_serve(void)
 {
@@ -189,6 +223,7 @@ cmd_serve(void)
 		fatalx("tls: %s", cause);
 	if (crypto_key_load(server_cfg.key_file, &cause) == -1)
 		fatalx("key: %s", cause);
+	server_db_defaults();
 
 	/* The loop takes signals through a signalfd; block them first so
 	 * every thread inherits the mask. */

@@ -6,6 +6,7 @@
 #include "compat.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -31,6 +32,12 @@ struct server_config {
 	int	 session_idle;		/* minutes */
 	int	 session_check;		/* seconds between database checks */
 	int	 handshake_timeout;	/* seconds */
+	int	 login_timeout;		/* seconds to log in */
+	int	 write_timeout;		/* seconds a client may leave replies unread */
+	int	 queue_timeout;		/* seconds a request may wait for a worker */
+	int	 max_untrusted_per_address;
+	int	 statement_timeout;	/* seconds, 0: none */
+	int	 lock_timeout;		/* seconds, 0: none */
 	int	 login_max_failures;
 	int	 debug;
 };
@@ -80,6 +87,7 @@ struct request {
 	struct session	*session;	/* NULL before login */
 	struct scope	 scope;
 	struct buf	 upload;	/* binary payload of OPF_UPLOAD ops */
+	char		 upload_sha256[65];	/* its announced digest */
 
 	/* Set by the handler. */
 	json_t		*result;
@@ -98,6 +106,8 @@ struct job {
 	void			*conn;
 	struct request		 req;
 	struct buf		 out;	/* the reply frames */
+	struct timespec		 queued;
+	atomic_int		 cancelled;	/* its connection is gone */
 	TAILQ_ENTRY(job)	 entry;
 };
 

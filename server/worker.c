@@ -188,11 +188,39 @@ req_clear(struct request *req)
 void
 op_dispatch(struct worker *w, struct request *req)
 {
-	op_handler	h = handlers[req->op];
+	handlers[req->op](w, req);
+}
 
-	if (h == NULL)
-		fatalx("no handler for %s", proto_op(req->op)->name);
-	h(w, req);
+/* Every operation but hello (answered by the loop) has a handler: a gap
+ * in the table is found at start-up, not at the first call. */
+static void
+worker_check_handlers(void)
+{
+	int	op;
+
+	for (op = 0; op < OP__COUNT; op++) {
+		if (op != OP_HELLO && handlers[op] == NULL)
+			fatalx("no handler for operation %s",
+			    proto_op((enum proto_op)op)->name);
+	}
+}
+
+/* Whether an uploaded payload is the one announced; E_INVALID if not.
+ * Done here, not in the loop: hashing a large file would stall every
+ * other connection. */
+static int
+worker_check_upload(struct request *req)
+{
+	char	sha[65];
+
+	if (!(proto_op(req->op)->flags & OPF_UPLOAD))
+		return 0;
+	proto_sha256_hex(req->upload.data, req->upload.len, sha);
+	if (strcmp(sha, req->upload_sha256) == 0)
+		return 0;
+	req_error(req, E_INVALID, "Fichier altéré pendant le transfert "
+	    "(empreinte SHA-256 différente).");
+	return -1;
 }
 
 /* Run one job: the gate, the handler, the reply. */
@@ -213,10 +241,16 @@ worker_run(struct worker *w, struct job *job)
 	log_context_set(ctx);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 
-	if (db_ensure(w->db) == -1)
+	if (timespec_since(&job->queued) > server_cfg.queue_timeout) {
+		/* The client has waited long enough: say so rather than run
+		 * late work it may have given up on. */
+		log_warnx("%s waited %.1f s for a worker",
+		    proto_op(req->op)->name, timespec_since(&job->queued));
+		req_error(req, E_BUSY, NULL);
+	} else if (db_ensure(w->db) == -1)
 		req_error(req, E_BUSY, "Base de données indisponible, "
 		    "réessayez dans un instant.");
-	else if (gate_run(w, req) == 0) {
+	else if (worker_check_upload(req) == 0 && gate_run(w, req) == 0) {
 		op_dispatch(w, req);
 		if (db_in_transaction(w->db)) {
 			/* A handler that left a transaction open is a bug;
@@ -252,7 +286,9 @@ worker_main(void *arg)
 		queue_len--;
 		pthread_mutex_unlock(&queue_lock);
 
-		worker_run(w, job);
+		/* Nobody would read the reply of a closed connection. */
+		if (!atomic_load(&job->cancelled))
+			worker_run(w, job);
 		loop_complete(job);
 	}
 	return NULL;
@@ -265,6 +301,7 @@ worker_start(void)
 	char		*cause;
 	int		 i;
 
+	worker_check_handlers();
 	nworkers = server_cfg.workers;
 	workers = xcalloc((size_t)nworkers, sizeof *workers);
 	/* Signals belong to the loop's signalfd: workers block them all. */
