@@ -87,7 +87,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
 
-.PHONY: all deps check check-unit check-integration check-asan demo serve \
+.PHONY: all deps check check-unit check-integration check-asan check-tsan demo serve \
 	stop bench install clean
 
 all: $(PROGRAMS)
@@ -162,6 +162,7 @@ check: deps
 	$(MAKE) all $(UNIT_TESTS)
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-asan
+	$(MAKE) check-tsan
 
 check-unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
@@ -173,6 +174,14 @@ check-integration: all
 check-asan:
 	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
+
+# ThreadSanitizer over the tests that drive the hand-off between the loop
+# and the workers (pipelining, resets with jobs in flight, a full queue).
+TSAN_TESTS	 = test_protocol test_abuse test_zz_shutdown
+check-tsan:
+	$(MAKE) SANITIZE=thread BUILD=build-tsan all
+	cd tests/integration && ECADM_BUILD=$(CURDIR)/build-tsan \
+	    /usr/bin/python3 -m unittest -v $(TSAN_TESTS)
 
 $(BUILD)/bench/notify-baseline: bench/notify-baseline.c
 	@mkdir -p $(@D)
@@ -220,6 +229,6 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -25,7 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("ECADM_BUILD", "build"))
 PYTHON = "/usr/bin/python3"
-SANITIZER_RE = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:")
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error:|"
+                          r"WARNING: ThreadSanitizer")
 
 # The demo extraction: two schools (the second to prove scopes).
 SCHOOL_A = "0330001X"
