@@ -232,22 +232,41 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 }
 
 char *
-tls_peer_cn(SSL *ssl)
+tls_peer_role(SSL *ssl)
 {
-	X509	*cert;
-	char	 cn[256];
-	int	 n;
+	static const char	 prefix[] = "urn:ecadm:peer:";
+	X509			*cert;
+	GENERAL_NAMES		*names;
+	const GENERAL_NAME	*name;
+	const unsigned char	*uri;
+	char			*role = NULL;
+	int			 i, len;
 
 	if ((cert = SSL_get1_peer_certificate(ssl)) == NULL)
 		return NULL;
-	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+	/* Verified by the front-ends' CA, and made for client use. */
+	if (SSL_get_verify_result(ssl) != X509_V_OK ||
+	    !(X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT)) {
 		X509_free(cert);
 		return NULL;
 	}
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
-	    NID_commonName, cn, sizeof cn);
+	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+		name = sk_GENERAL_NAME_value(names, i);
+		if (name->type != GEN_URI)
+			continue;
+		uri = ASN1_STRING_get0_data(name->d.uniformResourceIdentifier);
+		len = ASN1_STRING_length(name->d.uniformResourceIdentifier);
+		if ((size_t)len <= sizeof prefix - 1 || memchr(uri, '\0',
+		    (size_t)len) != NULL ||
+		    memcmp(uri, prefix, sizeof prefix - 1) != 0)
+			continue;
+		role = xstrndup((const char *)uri + sizeof prefix - 1,
+		    (size_t)len - (sizeof prefix - 1));
+		break;
+	}
+	GENERAL_NAMES_free(names);
 	X509_free(cert);
-	if (n <= 0)
-		return NULL;
-	return xstrdup(cn);
+	return role;
 }

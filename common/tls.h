@@ -19,7 +19,12 @@ SSL	*tls_connect(SSL_CTX *, const char *host, const char *port,
 	    int timeout_ms, char **cause);
 /* The last OpenSSL error as text (static storage, per thread). */
 const char *tls_error(void);
-/* The CN of the verified peer certificate, or NULL. Caller frees. */
-char	*tls_peer_cn(SSL *);
+/*
+ * The kind of front end a verified client certificate was issued to: the
+ * "sshd" of a subjectAltName URI urn:ecadm:peer:sshd, in a certificate for
+ * client use; NULL for none. Caller frees. The subject's CN is not trusted
+ * for this: any certificate may carry any CN.
+ */
+char	*tls_peer_role(SSL *);
 
 #endif

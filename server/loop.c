@@ -428,16 +428,16 @@ conn_accept(void)
 static unsigned
 conn_peer_kind(struct conn *c)
 {
-	char		*cn;
+	char		*role;
 	unsigned	 peer = PEER_CLIENT;
 
-	if ((cn = tls_peer_cn(c->ssl)) == NULL)
+	if ((role = tls_peer_role(c->ssl)) == NULL)
 		return PEER_CLIENT;
-	if (strcmp(cn, "ecadm-sshd") == 0)
+	if (strcmp(role, "sshd") == 0)
 		peer = PEER_SSHD;
-	else if (strcmp(cn, "ecadm-guichet") == 0)
+	else if (strcmp(role, "guichet") == 0)
 		peer = PEER_GUICHET;
-	free(cn);
+	free(role);
 	return peer;
 }
 

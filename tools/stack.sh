@@ -63,7 +63,7 @@ start() {
 	if ! sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" status 2>/dev/null; then
 		sh "$top/tools/pgcluster.sh" "$var/pg" "$pg_port" start
 	fi
-	[ -f "$var/tls/ca.crt" ] || sh "$top/tools/mkcerts.sh" "$var/tls"
+	[ -f "$var/tls/peer-ca.crt" ] || sh "$top/tools/mkcerts.sh" "$var/tls"
 
 	dburl="postgresql:///ecadm?host=$var/pg/run&port=$pg_port&user=ecadm"
 	cat >"$var/ecadmd.ini" <<EOF2
@@ -74,7 +74,7 @@ workers = 4
 [tls]
 certificate = $var/tls/server.crt
 key = $var/tls/server.key
-peer_ca = $var/tls/ca.crt
+peer_ca = $var/tls/peer-ca.crt
 [database]
 url = $dburl
 [security]

@@ -146,7 +146,7 @@ class Stack:
         return (
             "[server]\nlisten = 127.0.0.1:%d\nworkers = 4\n"
             "[tls]\ncertificate = %s/server.crt\nkey = %s/server.key\n"
-            "peer_ca = %s/ca.crt\n"
+            "peer_ca = %s/peer-ca.crt\n"
             "[database]\nurl = %s\n"
             "[security]\nkey_file = %s/secret.key\nsession_check = %d\n"
             % (port, self.tls, self.tls, self.tls, self.database_url(),

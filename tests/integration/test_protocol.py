@@ -2,7 +2,9 @@
 while another client keeps being served."""
 
 import json
+import os
 import struct
+import subprocess
 import unittest
 
 import harness
@@ -110,6 +112,45 @@ class TestProtocol(unittest.TestCase):
         r = c.login("dir.a", self.s.users["dir.a"])
         self.assertEqual(r["error"]["code"], "E_FORBIDDEN")
         c.close()
+
+    def make_cert(self, name, cn, ext, ca):
+        """A client certificate signed by the CA named ca (in s.tls)."""
+        tls = self.s.tls
+        key = os.path.join(tls, name + ".key")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", key], check=True,
+                       capture_output=True)
+        extfile = os.path.join(tls, name + ".ext")
+        with open(extfile, "w") as f:
+            f.write(ext + "\n")
+        csr = subprocess.run(["openssl", "req", "-new", "-key", key, "-subj",
+                              "/CN=" + cn], check=True,
+                             capture_output=True).stdout
+        subprocess.run(["openssl", "x509", "-req", "-CA",
+                        os.path.join(tls, ca + ".crt"), "-CAkey",
+                        os.path.join(tls, ca + ".key"), "-CAcreateserial",
+                        "-days", "2", "-extfile", extfile, "-out",
+                        os.path.join(tls, name + ".crt")], input=csr,
+                       check=True, capture_output=True)
+
+    def test_a_common_name_does_not_make_a_front_end(self):
+        # Signed by the front-ends' CA, CN ecadm-sshd, but no peer URI.
+        self.make_cert("cn-only", "ecadm-sshd", "extendedKeyUsage=clientAuth",
+                       "peer-ca")
+        c = self.s.connect(cert="cn-only")
+        self.assertEqual(c.hello()["result"]["peer"], "client")
+        c.close()
+        # The right URI, but not for client use, or signed by the servers'
+        # CA: the handshake fails.
+        self.make_cert("server-use", "x", "subjectAltName=URI:urn:ecadm:"
+                       "peer:sshd\nextendedKeyUsage=serverAuth", "peer-ca")
+        self.make_cert("wrong-ca", "ecadm-sshd", "subjectAltName=URI:urn:"
+                       "ecadm:peer:sshd\nextendedKeyUsage=clientAuth", "ca")
+        for cert in ("server-use", "wrong-ca"):
+            with self.assertRaises((OSError, EOFError), msg=cert):
+                c = self.s.connect(cert=cert)
+                c.hello()
+        self.assert_others_served()
 
     def test_pipelined_requests_are_answered_in_order(self):
         c = self.s.connect()
