@@ -56,8 +56,9 @@ def sanitizer_report(text):
 class Daemon:
     """A running ecadmd with its config and log."""
 
-    def __init__(self, stack, name, port, extra=""):
+    def __init__(self, stack, name, port, extra="", wrapper=()):
         self.stack = stack
+        self.wrapper = list(wrapper)	# e.g. prlimit and its options
         self.port = port
         self.config = os.path.join(stack.dir, name + ".ini")
         self.log = os.path.join(stack.dir, name + ".log")
@@ -68,6 +69,7 @@ class Daemon:
     def start(self):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
+            self.wrapper +
             [os.path.join(BUILD, "ecadmd"), "-d", "-c", self.config, "serve"],
             stdout=logf, stderr=logf, env=self.stack.env())
         logf.close()
@@ -261,7 +263,7 @@ class Stack:
             raise AssertionError("psql failed: %s\n%s" % (sql, res.stderr))
         return res.returncode, res.stdout.strip(), res.stderr
 
-    def connect(self, port=None, cert=None):
+    def connect(self, port=None, cert=None, timeout=10):
         """A raw TLS socket to ecadmd, for protocol tests."""
         ctx = ssl.create_default_context(cafile=os.path.join(self.tls,
                                                              "ca.crt"))
@@ -270,7 +272,7 @@ class Stack:
             ctx.load_cert_chain(os.path.join(self.tls, cert + ".crt"),
                                 os.path.join(self.tls, cert + ".key"))
         raw = socket.create_connection(("127.0.0.1", port or self.main.port),
-                                       10)
+                                       timeout)
         return Client(ctx.wrap_socket(raw, server_hostname="127.0.0.1"))
 
     # -- tear-down -------------------------------------------------------

@@ -25,9 +25,10 @@ def linger_reset(client):
 class AbuseDaemon:
     """A daemon of its own with extra settings."""
 
-    def __init__(self, stack, name, extra):
+    def __init__(self, stack, name, extra, wrapper=()):
         self.stack = stack
-        self.daemon = harness.Daemon(stack, name, harness.free_port(), extra)
+        self.daemon = harness.Daemon(stack, name, harness.free_port(), extra,
+                                     wrapper)
         self.daemon.start()
         stack.daemons.append(self.daemon)
 
@@ -38,8 +39,8 @@ class AbuseDaemon:
     def alive(self):
         return self.daemon.proc.poll() is None
 
-    def connect(self):
-        return self.stack.connect(port=self.port)
+    def connect(self, timeout=10):
+        return self.stack.connect(port=self.port, timeout=timeout)
 
     def session(self, user="dir.a"):
         c = self.connect()
@@ -210,6 +211,53 @@ class TestLimits(unittest.TestCase):
         self.assertTrue(c.call("hello", version=1,
                                client="ecadm \u00e9t\u00e9")["ok"])
         c.close()
+
+
+def cpu_seconds(pid):
+    """User and system time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class TestOutOfDescriptors(unittest.TestCase):
+    """With its descriptors exhausted, ecadmd pauses accept() instead of
+    spinning on a listening socket that stays readable, serves the clients
+    it has, and accepts again once descriptors are free."""
+
+    def test_emfile_does_not_spin(self):
+        s = harness.stack()
+        d = AbuseDaemon(s, "abuse-emfile", "",
+                        wrapper=["prlimit", "--nofile=40"])
+        held = []
+        try:
+            logged, _ = d.session()
+            for _ in range(60):
+                try:
+                    held.append(d.connect(timeout=1.5))
+                except (OSError, EOFError):
+                    break
+            raw = [socket.create_connection(("127.0.0.1", d.port))
+                   for _ in range(5)]	# wait in the backlog
+            self.assertIn("Too many open files", d.daemon.read_log())
+            before = cpu_seconds(d.daemon.proc.pid)
+            time.sleep(3)
+            used = cpu_seconds(d.daemon.proc.pid) - before
+            # A spinning loop would use the whole 3 s of a core.
+            self.assertLess(used, 1.0)
+            self.assertTrue(logged.call("whoami")["ok"])
+            for c in held + raw:
+                c.close()
+            held = []
+            time.sleep(2)
+            c = d.connect()
+            self.assertTrue(c.hello()["ok"])
+            c.close()
+            logged.close()
+        finally:
+            for c in held:
+                c.close()
+            d.stop()
 
 
 class TestBusy(unittest.TestCase):
