@@ -126,7 +126,7 @@ $(BUILD)/ecadmd: $(SERVER_OBJS) $(COMMON_OBJS)
 
 $(BUILD)/ecadmctl: $(CTL_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
-	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS))
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) libqrencode)
 
 $(BUILD)/ecadm: $(TUI_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@

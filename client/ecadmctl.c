@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <qrencode.h>
 
 #include "buf.h"
 #include "log.h"
@@ -75,6 +76,8 @@ usage(void)
 "  staff add LOGIN --role RÔLE [--school UAI]... --name NOM\n"
 "            [--initial-password-file FICHIER]\n"
 "  staff list | staff disable LOGIN | staff set-key LOGIN FICHIER.pub\n"
+"  staff totp LOGIN [--remove]           activer (ou retirer) le code de\n"
+"                                        vérification d'un compte\n"
 "\n"
 "Codes de sortie : 0 fait, 1 refusé par le serveur, 2 usage,\n"
 "3 connexion impossible.\n");
@@ -439,7 +442,7 @@ static int
 cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const headers[] = { "Identifiant", "Nom", "Rôle",
-	    "Écoles", "État", "Clé SSH", "Dernière connexion" };
+	    "Écoles", "État", "Clé SSH", "TOTP", "Dernière connexion" };
 	json_t		*res, *st, *sc;
 	struct table	*t;
 	struct buf	 schools;
@@ -455,7 +458,7 @@ cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 		json_decref(res);
 		return 0;
 	}
-	t = table_new(7, headers);
+	t = table_new(8, headers);
 	json_array_foreach(json_object_get(res, "staff"), i, st) {
 		buf_init(&schools);
 		json_array_foreach(json_object_get(st, "schools"), j, sc)
@@ -466,6 +469,7 @@ cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 		    json_is_true(json_object_get(st, "disabled")) ?
 		    "désactivé" : "actif",
 		    json_is_true(json_object_get(st, "ssh_key")) ? "oui" :
+		    "non", json_is_true(json_object_get(st, "totp")) ? "oui" :
 		    "non", jstr(st, "last_login") });
 		buf_free(&schools);
 	}
@@ -516,6 +520,94 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 		print_json(res);
 	else
 		printf("Clé SSH de %s enregistrée.\n", argv[1]);
+	json_decref(res);
+	return 0;
+}
+
+/* Whether module (x, y) of a QR code is dark; outside it (the quiet zone)
+ * modules are light. */
+static int
+qr_dark(const QRcode *qr, int x, int y)
+{
+	if (x < 0 || y < 0 || x >= qr->width || y >= qr->width)
+		return 0;
+	return qr->data[y * qr->width + x] & 1;
+}
+
+/* Print text as a QR code for a terminal: two rows of modules a line with
+ * the half blocks ▀ ▄ █, the light modules drawn (a terminal's text is
+ * light on dark, as `qrencode -t UTF8` assumes), in a quiet zone of four
+ * modules, which scanners need to find the code. -1 if it cannot encode. */
+static int
+print_qr(const char *text, FILE *f)
+{
+	static const char *const cells[2][2] = {
+		/* [top dark][bottom dark] */
+		{ "█", "▀" },
+		{ "▄", " " },
+	};
+	const int	 margin = 4;
+	QRcode		*qr;
+	int		 x, y, size, top, bottom;
+
+	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8,
+	    1)) == NULL)
+		return -1;
+	size = qr->width + 2 * margin;
+	for (y = 0; y < size; y += 2) {
+		for (x = 0; x < size; x++) {
+			top = qr_dark(qr, x - margin, y - margin);
+			/* An odd last row: its lower half is the terminal's. */
+			bottom = y + 1 < size ?
+			    qr_dark(qr, x - margin, y + 1 - margin) : 1;
+			fputs(cells[top][bottom], f);
+		}
+		fputc('\n', f);
+	}
+	QRcode_free(qr);
+	return 0;
+}
+
+static int
+cmd_staff_totp(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "remove", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*login, *secret;
+	json_t		*res;
+	size_t		 i;
+	int		 ch, remove = 0;
+
+	while ((ch = command_getopt(argc, argv, opts)) != -1) {
+		if (ch != 'r')
+			usage_command();
+		remove = 1;
+	}
+	if (optind != argc - 1)
+		usage_command();
+	login = argv[optind];
+	res = ctl_call(ctl, "staff-totp", json_pack("{s:s, s:b, s:n}",
+	    "login", login, "remove", remove, "school"), NULL);
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		print_json(res);
+	else if (remove)
+		printf("Code de vérification (TOTP) de %s retiré.\n", login);
+	else {
+		printf("Code de vérification (TOTP) de %s activé. À scanner "
+		    "avec une application d'authentification (affiché une "
+		    "seule fois) :\n\n", login);
+		if (print_qr(jstr(res, "uri"), stdout) == -1)
+			printf("(QR code impossible à produire)\n");
+		printf("\n%s\nClé à saisir à la main :", jstr(res, "uri"));
+		secret = jstr(res, "secret");
+		for (i = 0; secret[i] != '\0'; i++)
+			printf("%s%c", i % 4 == 0 ? " " : "", secret[i]);
+		printf("\n");
+	}
 	json_decref(res);
 	return 0;
 }
@@ -981,6 +1073,7 @@ static const struct command commands[] = {
 	{ "staff", "disable", cmd_staff_disable, "staff disable LOGIN" },
 	{ "staff", "set-key", cmd_staff_set_key,
 	    "staff set-key LOGIN FICHIER.pub" },
+	{ "staff", "totp", cmd_staff_totp, "staff totp LOGIN [--remove]" },
 	{ NULL, NULL, NULL, NULL },
 };
 

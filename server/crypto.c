@@ -1,4 +1,5 @@
-/* AES-256-GCM for provisional passwords, on OpenSSL's EVP interface. */
+/* AES-256-GCM for provisional passwords and TOTP secrets, on OpenSSL's EVP
+ * interface. crypto.h describes the format and the associated data. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,6 +20,8 @@
 #define CRYPTO_VERSION	1
 #define NONCE_LEN	12
 #define TAG_LEN		16
+/* Prefix of the associated data of TOTP secrets. */
+#define CRYPTO_AAD_TOTP	"ecadm-totp"
 
 static unsigned char	crypto_key[CRYPTO_KEY_LEN];
 static int		crypto_key_loaded;
@@ -48,7 +51,7 @@ crypto_key_create(const char *path, char **cause)
 	}
 	close(fd);
 	OPENSSL_cleanse(key, sizeof key);
-	log_info("created the provisional password key %s", path);
+	log_info("created the server key %s", path);
 	return 0;
 }
 
@@ -70,8 +73,16 @@ crypto_key_load(const char *path, char **cause)
 		close(fd);
 		return -1;
 	}
-	if (st.st_mode & 077)
-		log_warnx("%s is readable by others: chmod 600 it", path);
+	/* Whoever reads the key reads every provisional password and TOTP
+	 * secret in the database: refuse to run with a key others could
+	 * have copied, rather than warn in a log nobody reads. */
+	if (st.st_mode & 077) {
+		xasprintf(cause, "%s is open to group or others (mode %04o): "
+		    "chmod 600 it (and consider it exposed)", path,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
 	n = read(fd, crypto_key, sizeof crypto_key);
 	close(fd);
 	if (n != (ssize_t)sizeof crypto_key) {
@@ -89,39 +100,47 @@ crypto_key_unload(void)
 	crypto_key_loaded = 0;
 }
 
-/* The associated data: the account id, big-endian. */
-static void
-crypto_aad(int64_t account_id, unsigned char aad[8])
+/* The associated data: the purpose's prefix (none for provisional
+ * passwords, as they were first sealed), then the id, big-endian. Its
+ * length differs with the purpose, so a box sealed for one purpose never
+ * opens for another, whatever the ids. */
+static size_t
+crypto_aad(const char *purpose, int64_t id, unsigned char aad[32])
 {
+	size_t	plen = strlen(purpose);
 	int	i;
 
+	memcpy(aad, purpose, plen);
 	for (i = 7; i >= 0; i--) {
-		aad[i] = (unsigned char)account_id;
-		account_id >>= 8;
+		aad[plen + (size_t)i] = (unsigned char)id;
+		id >>= 8;
 	}
+	return plen + 8;
 }
 
-size_t
-crypto_seal(int64_t account_id, const char *password, unsigned char *out)
+/* Seal a string under the key with that associated data. */
+static size_t
+crypto_seal_aad(const char *purpose, int64_t id, const char *clear,
+    unsigned char *out)
 {
 	EVP_CIPHER_CTX	*ctx;
-	unsigned char	 aad[8], *nonce = out + 1, *ct = out + 1 + NONCE_LEN;
-	size_t		 len = strlen(password);
+	unsigned char	 aad[32], *nonce = out + 1, *ct = out + 1 + NONCE_LEN;
+	size_t		 len = strlen(clear), aadlen;
 	int		 n, m;
 
 	if (!crypto_key_loaded)
 		fatalx("crypto_seal: no key loaded");
 	out[0] = CRYPTO_VERSION;
-	/* A random 96-bit nonce per password: far from GCM's 2^32 limit
+	/* A random 96-bit nonce per secret: far from GCM's 2^32 limit
 	 * for one key even at national scale. */
 	if (RAND_bytes(nonce, NONCE_LEN) != 1)
 		fatalx("RAND_bytes failed");
-	crypto_aad(account_id, aad);
+	aadlen = crypto_aad(purpose, id, aad);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, crypto_key,
 	    nonce) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &n, aad, sizeof aad) != 1 ||
-	    EVP_EncryptUpdate(ctx, ct, &n, (const unsigned char *)password,
+	    EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1 ||
+	    EVP_EncryptUpdate(ctx, ct, &n, (const unsigned char *)clear,
 	    (int)len) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, ct + n, &m) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
@@ -131,13 +150,15 @@ crypto_seal(int64_t account_id, const char *password, unsigned char *out)
 	return 1 + NONCE_LEN + (size_t)(n + m) + TAG_LEN;
 }
 
-char *
-crypto_open(int64_t account_id, const unsigned char *in, size_t len)
+/* Open what crypto_seal_aad() sealed with the same purpose and id. */
+static char *
+crypto_open_aad(const char *purpose, int64_t id, const unsigned char *in,
+    size_t len)
 {
 	EVP_CIPHER_CTX	*ctx;
-	unsigned char	 aad[8];
+	unsigned char	 aad[32];
 	char		*out;
-	size_t		 ctlen;
+	size_t		 ctlen, aadlen;
 	int		 n, m, ok;
 
 	if (!crypto_key_loaded || len < CRYPTO_OVERHEAD ||
@@ -145,12 +166,12 @@ crypto_open(int64_t account_id, const unsigned char *in, size_t len)
 		return NULL;
 	ctlen = len - CRYPTO_OVERHEAD;
 	out = xmalloc(ctlen + 1);
-	crypto_aad(account_id, aad);
+	aadlen = crypto_aad(purpose, id, aad);
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		fatalx("EVP_CIPHER_CTX_new");
 	ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, crypto_key,
 	    in + 1) == 1 &&
-	    EVP_DecryptUpdate(ctx, NULL, &n, aad, sizeof aad) == 1 &&
+	    EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aadlen) == 1 &&
 	    EVP_DecryptUpdate(ctx, (unsigned char *)out, &n,
 	    in + 1 + NONCE_LEN, (int)ctlen) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
@@ -163,6 +184,30 @@ crypto_open(int64_t account_id, const unsigned char *in, size_t len)
 	}
 	out[n + m] = '\0';
 	return out;
+}
+
+size_t
+crypto_seal(int64_t account_id, const char *password, unsigned char *out)
+{
+	return crypto_seal_aad("", account_id, password, out);
+}
+
+char *
+crypto_open(int64_t account_id, const unsigned char *in, size_t len)
+{
+	return crypto_open_aad("", account_id, in, len);
+}
+
+size_t
+crypto_seal_totp(int64_t staff_id, const char *secret, unsigned char *out)
+{
+	return crypto_seal_aad(CRYPTO_AAD_TOTP, staff_id, secret, out);
+}
+
+char *
+crypto_open_totp(int64_t staff_id, const unsigned char *in, size_t len)
+{
+	return crypto_open_aad(CRYPTO_AAD_TOTP, staff_id, in, len);
 }
 
 char *

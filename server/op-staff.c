@@ -1,8 +1,9 @@
 /*
  * Staff accounts, for administrators: add, list, disable, set the SSH key
- * of ecadm-sshd. Every change is recorded as an event in the same
- * transaction. A new account gets a generated password that is shown once,
- * unless the administrator supplies the first password.
+ * of ecadm-sshd, enrol in TOTP. Every change is recorded as an event in the
+ * same transaction. A new account gets a generated password that is shown
+ * once, unless the administrator supplies the first password; a TOTP
+ * secret is shown once too, and kept sealed with the server key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
+#include "totp.h"
 #include "valid.h"
 #include "xmalloc.h"
 
@@ -205,7 +208,7 @@ op_staff_list(struct worker *w, struct request *req)
 {
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select s.login, s.name, s.role, s.disabled, s.ssh_key is not null,"
-	    " s.totp_secret is not null,"
+	    " s.totp_sealed is not null,"
 	    " (select string_agg(sc.uai, ',' order by sc.uai)"
 	    "   from staff_schools ss join schools sc on sc.id = ss.school_id"
 	    "   where ss.staff_id = s.id),"
@@ -365,4 +368,73 @@ fail:
 	db_rollback(w->db);
 out:
 	free(normalized);
+}
+
+/*
+ * Enrol a staff member in TOTP, or remove it ("remove": true). A new secret
+ * (20 bytes from the CSPRNG) is sealed with the server key and its staff id
+ * and returned this once, in base32 and as the otpauth:// URI that
+ * authenticator applications scan. Enrolling again replaces the secret (a
+ * lost phone); the last step used goes with the old one.
+ */
+void
+op_staff_totp(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 find = DB_STMT(
+	    "select id from staff where login = $1 for update");
+	static struct db_stmt	 set = DB_STMT(
+	    "update staff set totp_sealed = $2::bytea, totp_last_step = null"
+	    " where id = $1");
+	unsigned char		 box[TOTP_SECRET_LEN + CRYPTO_OVERHEAD];
+	char			 secret[TOTP_SECRET_LEN + 1], staff_id[24];
+	char			*hex = NULL, *uri;
+	const char		*login;
+	PGresult		*res;
+	int			 remove;
+
+	memset(secret, 0, sizeof secret);
+	login = req_arg_str(req, "login", 1);
+	remove = req_arg_bool(req, "remove", 0);
+	if (req->error != -1)
+		return;
+	if (db_begin(w->db) == -1)
+		goto fail;
+	if ((res = db_queryv(w->db, &find, login)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+		return;
+	}
+	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
+	PQclear(res);
+	if (!remove) {
+		totp_secret_generate(secret);
+		hex = crypto_bytea_hex(box, crypto_seal_totp(strtoll(staff_id,
+		    NULL, 10), secret, box));
+	}
+	if ((res = db_queryv(w->db, &set, staff_id, hex)) == NULL)
+		goto fail;
+	PQclear(res);
+	if (staff_event(w, req, staff_id, remove ? "staff_totp_remove" :
+	    "staff_totp", NULL) == -1 || db_commit(w->db) == -1)
+		goto fail;
+	log_info("TOTP of staff %s %s by %s", login, remove ? "removed" :
+	    "enrolled", req->session->login);
+	if (remove)
+		req->result = json_pack("{s:s, s:b}", "login", login, "totp", 0);
+	else {
+		uri = totp_uri(login, secret);
+		req->result = json_pack("{s:s, s:b, s:s, s:s}", "login", login,
+		    "totp", 1, "secret", secret, "uri", uri);
+		freezero(uri, strlen(uri));
+	}
+	goto out;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
+out:
+	OPENSSL_cleanse(secret, sizeof secret);
+	free(hex);
 }

@@ -41,6 +41,7 @@
 #include "password.h"
 #include "server.h"
 #include "tls.h"
+#include "totp.h"
 #include "xmalloc.h"
 
 #define DEFAULT_CONFIG	"/etc/ecadm/ecadmd.ini"
@@ -88,17 +89,34 @@ static const struct config_key server_keys[] = {
 	    "10", "seconds a statement may wait for a lock (0: no limit)" },
 	{ "security", "key_file", CONFIG_STRING, &server_cfg.key_file,
 	    "/var/lib/ecadm/secret.key",
-	    "AES-256 key of the provisional passwords, created if missing" },
+	    "AES-256 key of sealed secrets (mode 0600); created if missing and "
+	    "nothing is sealed" },
 	{ "security", "activation_days", CONFIG_INT,
 	    &server_cfg.activation_days, "7",
 	    "days an activation link sent to a guardian stays valid" },
 	{ "security", "session_idle", CONFIG_INT, &server_cfg.session_idle,
 	    "30", "minutes without a request before a staff session ends" },
+	{ "security", "session_lifetime", CONFIG_INT,
+	    &server_cfg.session_lifetime, "12",
+	    "hours after login when a staff session ends, however active" },
 	{ "security", "session_check", CONFIG_INT, &server_cfg.session_check,
 	    "10", "seconds between two checks of a session in the database" },
 	{ "security", "login_max_failures", CONFIG_INT,
 	    &server_cfg.login_max_failures, "5",
-	    "failed logins before the account is locked for a while" },
+	    "failed logins before the account is locked (30 s, doubling, 1 h "
+	    "at most)" },
+	{ "security", "login_addr_max_failures", CONFIG_INT,
+	    &server_cfg.login_addr_max_failures, "30",
+	    "failed logins from one address (IPv6: /64) before all its logins "
+	    "are refused" },
+	{ "security", "login_failure_decay", CONFIG_INT,
+	    &server_cfg.login_failure_decay, "300",
+	    "seconds without failure for an account's or address's count to "
+	    "lose one" },
+	{ "security", "totp_required", CONFIG_STRING,
+	    &server_cfg.totp_required, "",
+	    "roles that must log in with a TOTP code (directeur,assistance,"
+	    "admin)" },
 	{ "documents", "guichet_url", CONFIG_STRING, &server_cfg.guichet_url,
 	    "https://guichet.example.fr/",
 	    "address of ecadm-guichet printed on the letters (and their QR "
@@ -119,12 +137,142 @@ usage(int status)
 	    "\n"
 	    "  serve             run the server (the default)\n"
 	    "  migrate           apply the database migrations\n"
-	    "  init-admin LOGIN  create an administrator; its password is\n"
+	    "  init-admin LOGIN  create an administrator; its password (and\n"
+	    "                    its TOTP URI when admins need one) is\n"
 	    "                    printed once\n"
 	    "  -c FILE           configuration (default " DEFAULT_CONFIG ")\n"
 	    "  -d                log debug messages to standard error\n"
 	    "  --dump-config     print every setting with its default\n");
 	exit(status);
+}
+
+/* Check the settings that have a range, and read totp_required. */
+static void
+config_check(void)
+{
+	char		*copy, *p, *save, *end;
+	unsigned	 role;
+
+	if (server_cfg.session_idle < 1 || server_cfg.session_lifetime < 1)
+		fatalx("[security] session_idle and session_lifetime must be "
+		    "at least 1");
+	if (server_cfg.login_max_failures < 1 ||
+	    server_cfg.login_addr_max_failures < 1 ||
+	    server_cfg.login_failure_decay < 1)
+		fatalx("[security] login_max_failures, login_addr_max_failures "
+		    "and login_failure_decay must be at least 1");
+	server_cfg.totp_roles = 0;
+	if (server_cfg.totp_required == NULL)
+		return;
+	copy = xstrdup(server_cfg.totp_required);
+	for (p = strtok_r(copy, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		p += strspn(p, " \t");
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*p == '\0')
+			continue;
+		if ((role = proto_role_lookup(p)) == 0)
+			fatalx("[security] totp_required: unknown role \"%s\" "
+			    "(directeur, assistance, admin)", p);
+		server_cfg.totp_roles |= role;
+	}
+	free(copy);
+}
+
+/* A short-lived connection for start-up work; exits if there is none. */
+static PGconn *
+startup_connect(void)
+{
+	PGconn	*conn = PQconnectdb(server_cfg.database);
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		fatalx("database: %.*s", (int)strcspn(PQerrorMessage(conn),
+		    "\n"), PQerrorMessage(conn));
+	return conn;
+}
+
+/* Load the server key. A missing key is created only while nothing in
+ * the database was sealed with one: a new key would open none of those
+ * secrets, and minting it silently would turn a lost file (a restore that
+ * forgot it, a wrong path) into every provisional password and TOTP
+ * secret lost, discovered one complaint at a time. */
+static void
+startup_key_load(PGconn *conn)
+{
+	struct stat	 st;
+	PGresult	*res;
+	char		*cause;
+	int		 passwords, totp;
+
+	if (stat(server_cfg.key_file, &st) == -1) {
+		if (errno != ENOENT)
+			fatal("key: %s", server_cfg.key_file);
+		res = PQexec(conn, "select exists (select 1 from accounts"
+		    "  where provisional is not null),"
+		    " exists (select 1 from staff"
+		    "  where totp_sealed is not null)");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fatalx("database: %s", PQresultErrorMessage(res));
+		passwords = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		totp = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		PQclear(res);
+		if (passwords || totp)
+			fatalx("key: %s is missing, but the database holds "
+			    "%s%s%s sealed with it: restore the key file from "
+			    "its backup (or fix [security] key_file); a new "
+			    "key could not open them, so none is created",
+			    server_cfg.key_file, passwords ? "provisional "
+			    "passwords" : "", passwords && totp ? " and " : "",
+			    totp ? "TOTP secrets" : "");
+	}
+	if (crypto_key_load(server_cfg.key_file, &cause) == -1)
+		fatalx("key: %s", cause);
+}
+
+/* Seal the TOTP secrets stored in clear before migration 005 (the
+ * database cannot: it does not hold the key). */
+static void
+startup_seal_clear_totp(PGconn *conn)
+{
+	PGresult	*res, *up;
+	unsigned char	 box[128 + CRYPTO_OVERHEAD];
+	const char	*values[2];
+	char		*hex;
+	int		 i, n;
+
+	PQclear(PQexec(conn, "begin"));
+	res = PQexec(conn, "select id, totp_secret from staff"
+	    " where totp_secret is not null for update");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fatalx("database: %s", PQresultErrorMessage(res));
+	n = PQntuples(res);
+	for (i = 0; i < n; i++) {
+		if (strlen(PQgetvalue(res, i, 1)) > 128)
+			fatalx("staff %s: TOTP secret too long",
+			    PQgetvalue(res, i, 0));
+		hex = crypto_bytea_hex(box, crypto_seal_totp(
+		    strtoll(PQgetvalue(res, i, 0), NULL, 10),
+		    PQgetvalue(res, i, 1), box));
+		values[0] = PQgetvalue(res, i, 0);
+		values[1] = hex;
+		up = PQexecParams(conn, "update staff set totp_sealed = $2,"
+		    " totp_secret = null, totp_last_step = null where id = $1",
+		    2, NULL, values, NULL, NULL, 0);
+		if (PQresultStatus(up) != PGRES_COMMAND_OK)
+			fatalx("database: %s", PQresultErrorMessage(up));
+		PQclear(up);
+		free(hex);
+	}
+	PQclear(res);
+	res = PQexec(conn, "commit");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fatalx("database: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	if (n > 0)
+		log_info("sealed %d TOTP secret%s stored in clear", n,
+		    n == 1 ? "" : "s");
 }
 
 static int
@@ -143,10 +291,39 @@ cmd_migrate(void)
 	return 0;
 }
 
+/* Enrol a new administrator in TOTP when admins must use it: else no
+ * one could log in to enrol the first one. The otpauth URI to show, or
+ * NULL. */
+static char *
+init_admin_totp(PGconn *conn, const char *login, const char *staff_id)
+{
+	unsigned char	 box[TOTP_SECRET_LEN + CRYPTO_OVERHEAD];
+	char		 secret[TOTP_SECRET_LEN + 1], *hex, *uri = NULL;
+	const char	*values[2];
+	PGresult	*res;
+
+	startup_key_load(conn);
+	totp_secret_generate(secret);
+	hex = crypto_bytea_hex(box, crypto_seal_totp(strtoll(staff_id, NULL,
+	    10), secret, box));
+	values[0] = staff_id;
+	values[1] = hex;
+	res = PQexecParams(conn, "update staff set totp_sealed = $2"
+	    " where id = $1", 2, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		uri = totp_uri(login, secret);
+	else
+		log_warnx("init-admin: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	free(hex);
+	OPENSSL_cleanse(secret, sizeof secret);
+	return uri;
+}
+
 static int
 cmd_init_admin(const char *login)
 {
-	char		 password[17], *hash, *cause;
+	char		 password[17], *hash, *cause, *uri = NULL;
 	const char	*values[3];
 	PGconn		*conn;
 	PGresult	*res;
@@ -168,21 +345,35 @@ cmd_init_admin(const char *login)
 	values[0] = login;
 	values[1] = hash;
 	values[2] = "init-admin";
+	PQclear(PQexec(conn, "begin"));
 	res = PQexecParams(conn,
 	    "with s as (insert into staff (login, name, role, password_hash)"
 	    "  values ($1, 'Administrateur', 'admin', $2) returning id)"
 	    " insert into events (staff_id, action, actor, channel)"
-	    " select id, 'staff_add', 'ecadmd', $3 from s",
+	    " select id, 'staff_add', 'ecadmd', $3 from s returning staff_id",
 	    3, NULL, values, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		log_warnx("init-admin: %s", PQresultErrorMessage(res));
-	else {
-		/* The one time this password is shown. */
-		printf("%s %s\n", login, password);
-		fflush(stdout);
+	else if ((server_cfg.totp_roles & ROLE_ADMIN) == 0 ||
+	    (uri = init_admin_totp(conn, login, PQgetvalue(res, 0, 0))) !=
+	    NULL)
 		status = 0;
+	PQclear(res);
+	res = PQexec(conn, status == 0 ? "commit" : "rollback");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("init-admin: %s", PQresultErrorMessage(res));
+		status = 1;
 	}
 	PQclear(res);
+	if (status == 0) {
+		/* The one time this password (and TOTP secret) is shown. */
+		printf("%s %s\n", login, password);
+		if (uri != NULL)
+			printf("%s\n", uri);
+		fflush(stdout);
+	}
+	if (uri != NULL)
+		freezero(uri, strlen(uri));
 out:
 	PQfinish(conn);
 	OPENSSL_cleanse(password, sizeof password);
@@ -210,6 +401,7 @@ static int
 cmd_serve(void)
 {
 	SSL_CTX		*ctx;
+	PGconn		*conn;
 	sigset_t	 mask;
 	char		*cause;
 
@@ -221,8 +413,10 @@ cmd_serve(void)
 	if ((ctx = tls_server_ctx(server_cfg.tls_cert, server_cfg.tls_key,
 	    server_cfg.peer_ca, &cause)) == NULL)
 		fatalx("tls: %s", cause);
-	if (crypto_key_load(server_cfg.key_file, &cause) == -1)
-		fatalx("key: %s", cause);
+	conn = startup_connect();
+	startup_key_load(conn);
+	startup_seal_clear_totp(conn);
+	PQfinish(conn);
 	server_db_defaults();
 
 	/* The loop takes signals through a signalfd; block them first so
@@ -291,6 +485,7 @@ main(int argc, char **argv)
 		server_cfg.debug = 1;
 	log_init("ecadmd", server_cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
 	    log_to_syslog && !debug);
+	config_check();
 
 	if (strcmp(command, "serve") == 0 && argc <= 1)
 		status = cmd_serve();

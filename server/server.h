@@ -23,13 +23,14 @@ struct server_config {
 	char	*tls_key;
 	char	*peer_ca;		/* CA of the front-end daemons */
 	char	*database;		/* libpq conninfo or URL */
-	char	*key_file;		/* AES key of provisional passwords */
+	char	*key_file;		/* AES key of sealed secrets */
 	char	*guichet_url;		/* printed on the letters */
 	int	 activation_days;	/* validity of an activation link */
 	int	 workers;
 	int	 max_connections;
 	int	 max_queue;
 	int	 session_idle;		/* minutes */
+	int	 session_lifetime;	/* hours, however active */
 	int	 session_check;		/* seconds between database checks */
 	int	 handshake_timeout;	/* seconds */
 	int	 login_timeout;		/* seconds to log in */
@@ -38,7 +39,11 @@ struct server_config {
 	int	 max_untrusted_per_address;
 	int	 statement_timeout;	/* seconds, 0: none */
 	int	 lock_timeout;		/* seconds, 0: none */
-	int	 login_max_failures;
+	int	 login_max_failures;	/* per account, then locked */
+	int	 login_addr_max_failures; /* per source address */
+	int	 login_failure_decay;	/* seconds to forget one failure */
+	char	*totp_required;		/* roles, comma-separated */
+	unsigned totp_roles;		/* the same as ROLE_* bits */
 	int	 debug;
 };
 
@@ -172,6 +177,7 @@ void	 op_staff_add(struct worker *, struct request *);
 void	 op_staff_list(struct worker *, struct request *);
 void	 op_staff_disable(struct worker *, struct request *);
 void	 op_staff_set_key(struct worker *, struct request *);
+void	 op_staff_totp(struct worker *, struct request *);
 void	 op_import(struct worker *, struct request *);
 
 void	 op_notify(struct worker *, struct request *);

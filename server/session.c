@@ -1,12 +1,19 @@
 /*
- * Staff sessions. A login checks the scrypt hash (with a lockout that grows
- * after repeated failures), then records a session in the database and
- * returns its token; only the token's SHA-256 is stored. The connection
- * caches the session; the gate confirms it against the database every
- * session_check seconds (idle expiry, logout elsewhere, staff disabled), so
+ * Staff sessions. A login checks the scrypt hash and the TOTP code, under
+ * failure counters kept in the database (per account, with a lock that
+ * grows, and per source address; both decay, and every instance shares
+ * them), then records a session in the database and returns its token;
+ * only the token's SHA-256 is stored. The connection caches the session;
+ * the gate confirms it against the database every session_check seconds
+ * (idle expiry, end of its lifetime, logout elsewhere, staff disabled), so
  * any instance of ecadmd can serve any session and nothing is lost on a
  * restart: a client reconnects with "resume" and its token.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +23,22 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
 #include "totp.h"
 #include "xmalloc.h"
+
+/* The one answer to a refused login, whatever the reason: it names every
+ * possible cause, so a locked-out or TOTP-forgetting user knows what to
+ * look at, and tells nobody which one it was. */
+#define LOGIN_REFUSED	"Connexion refusée : identifiant, mot de passe ou " \
+	"code incorrect, ou trop de tentatives."
+
+/* Room for the key of an address in login_throttle ("<IPv6>/64"). */
+#define ADDR_KEY_LEN	(INET6_ADDRSTRLEN + 8)
 
 /* Bumped when a staff member is disabled: every cached session is then
  * checked against the database on its next request. */
@@ -146,46 +163,160 @@ session_describe(const struct session *s, const char *token)
 	return o;
 }
 
-/* Record a failed login and lock the account for a while once failures
- * pile up: 30 s after the limit, doubling, at most an hour. */
+/* The key of a source address in login_throttle: the address itself; an
+ * IPv6 one cut to its /64, since one subscriber gets a whole /64 and could
+ * otherwise take a fresh address for every try; an IPv4-mapped one as the
+ * IPv4 address it is. */
 static void
-session_failed(struct worker *w, const char *staff_id)
+session_addr_key(const char *addr, char out[ADDR_KEY_LEN])
 {
+	struct in6_addr	 a6;
+	char		 host[ADDR_KEY_LEN], net[INET6_ADDRSTRLEN], *pct;
+
+	snprintf(host, sizeof host, "%s", addr != NULL ? addr : "?");
+	if ((pct = strchr(host, '%')) != NULL)
+		*pct = '\0';
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			if (inet_ntop(AF_INET, &a6.s6_addr[12], net,
+			    sizeof net) != NULL) {
+				snprintf(out, ADDR_KEY_LEN, "%s", net);
+				return;
+			}
+		} else {
+			memset(&a6.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &a6, net, sizeof net) != NULL) {
+				snprintf(out, ADDR_KEY_LEN, "%s/64", net);
+				return;
+			}
+		}
+	}
+	snprintf(out, ADDR_KEY_LEN, "%s", host);
+}
+
+/*
+ * Record a failed login: against the source address (addr, unless NULL)
+ * and against the account (staff_id, unless NULL), whose count decays and
+ * locks it once it reaches login_max_failures: 30 s, doubling with each
+ * failure, at most an hour. Rows of addresses whose count has decayed to
+ * nothing go at the same time, so the table holds only current abusers.
+ * One statement whatever is recorded: a known login costs no extra round
+ * trip that would tell it from an unknown one.
+ */
+static void
+session_failed(struct worker *w, const char *staff_id, const char *addr)
+{
+	/* In the update, SET expressions all read the row as it was, and a
+	 * concurrent failure makes this one re-read it: no count is lost.
+	 * The exponent is capped so that the interval cannot overflow
+	 * (2^7 * 30 s is past the hour anyway). */
 	static struct db_stmt	 stmt = DB_STMT(
-	    "update staff set failed_logins = failed_logins + 1,"
-	    " locked_until = case when failed_logins + 1 >= $2::int"
-	    "  then now() + least(interval '1 hour', interval '30 seconds'"
-	    "   * power(2, failed_logins + 1 - $2::int))"
-	    "  else locked_until end"
-	    " where id = $1");
+	    "with gone as (delete from login_throttle"
+	    "  where $1::text is not null and addr <> $1::text"
+	    "  and last_failure <"
+	    "   now() - make_interval(secs => $3::int * $4::int)"
+	    "  and login_failures_now(failures, last_failure, $3::int) = 0),"
+	    " by_addr as (insert into login_throttle as t"
+	    "  (addr, failures, last_failure)"
+	    "  select $1::text, 1, now() where $1::text is not null"
+	    "  on conflict (addr) do update set failures ="
+	    "   login_failures_now(t.failures, t.last_failure, $3::int) + 1,"
+	    "   last_failure = now())"
+	    " update staff set"
+	    "  failed_logins = login_failures_now(failed_logins,"
+	    "   last_failed_at, $3::int) + 1,"
+	    "  last_failed_at = now(),"
+	    "  locked_until = case when login_failures_now(failed_logins,"
+	    "   last_failed_at, $3::int) + 1 >= $5::int"
+	    "   then now() + least(interval '1 hour', interval '30 seconds'"
+	    "    * power(2, least(login_failures_now(failed_logins,"
+	    "     last_failed_at, $3::int) + 1 - $5::int, 7)))"
+	    "   else locked_until end"
+	    " where id = $2::int");
 	PGresult		*res;
-	char			 max[16];
+	char			 max[16], addr_max[16], decay[16];
 
 	snprintf(max, sizeof max, "%d", server_cfg.login_max_failures);
-	if ((res = db_queryv(w->db, &stmt, staff_id, max)) != NULL)
+	snprintf(addr_max, sizeof addr_max, "%d",
+	    server_cfg.login_addr_max_failures);
+	snprintf(decay, sizeof decay, "%d", server_cfg.login_failure_decay);
+	/* A failure to record is logged (db.c) but does not change the
+	 * answer: the login is refused anyway. */
+	if ((res = db_queryv(w->db, &stmt, addr, staff_id, decay, addr_max,
+	    max)) != NULL)
 		PQclear(res);
 }
 
+/* Check a TOTP code against a staff member's sealed secret: 1, and the
+ * step it matched, if it is good and later than the last one used. */
+static int
+session_totp_check(const char *staff_id, const char *sealed,
+    const char *last_step, const char *code, int64_t *step)
+{
+	unsigned char	*box;
+	char		*secret;
+	size_t		 len;
+	int		 ok;
+
+	secret = NULL;
+	if ((box = crypto_bytea_parse(sealed, &len)) != NULL) {
+		secret = crypto_open_totp(strtoll(staff_id, NULL, 10), box, len);
+		free(box);
+	}
+	if (secret == NULL) {
+		log_warnx("the TOTP secret of staff %s does not open with this "
+		    "key_file", staff_id);
+		return 0;
+	}
+	ok = totp_check(secret, code, time(NULL), last_step != NULL ?
+	    strtoll(last_step, NULL, 10) : -1, step);
+	freezero(secret, strlen(secret));
+	return ok;
+}
+
+/*
+ * A login. Whatever is wrong (unknown login, wrong password, account
+ * locked or disabled, TOTP code missing, wrong or used, too many failures
+ * from the address) the client gets the same E_AUTH message after the same
+ * work, one scrypt verification: neither the answer nor its time tells
+ * which logins exist, which have TOTP or which are locked. Only the log,
+ * for operators, says why (never the password nor the code). The one
+ * other answer, TOTP required by the role but not enrolled, comes after a
+ * correct password only, so it tells nothing to who does not hold it.
+ */
 void
 session_login(struct worker *w, struct request *req)
 {
 	static struct db_stmt	 find = DB_STMT(
-	    "select id, password_hash, disabled, totp_secret,"
-	    " locked_until > now(),"
-	    " to_char(locked_until at time zone 'Europe/Paris', 'HH24:MI')"
-	    " from staff where login = $1");
+	    "select (select login_failures_now(failures, last_failure, $3::int)"
+	    "  from login_throttle where addr = $2),"
+	    " s.id, s.password_hash, s.disabled, s.totp_sealed,"
+	    " s.totp_last_step, s.locked_until > now(), s.role"
+	    " from (values (1)) as one left join staff s on s.login = $1");
+	/* The step condition makes a TOTP code good once even when two
+	 * instances check it at the same moment: one update wins. */
 	static struct db_stmt	 start = DB_STMT(
 	    "with ok as (update staff set failed_logins = 0,"
-	    "  locked_until = null where id = $1)"
+	    "  locked_until = null, last_failed_at = null,"
+	    "  totp_last_step = coalesce($4::bigint, totp_last_step)"
+	    "  where id = $1 and ($4::bigint is null"
+	    "   or totp_last_step is null or totp_last_step < $4::bigint)"
+	    "  returning id)"
 	    " insert into staff_sessions (staff_id, token_hash, channel)"
-	    " values ($1, $2, $3) returning id");
-	const char		*login, *password, *code, *staff_id;
+	    " select id, $2::bytea, $3::text from ok returning id");
+	const char		*login, *password, *code, *staff_id = NULL;
+	const char		*why = NULL, *addr = NULL;
 	unsigned char		 raw[32];
-	char			 token[65], hash[67];
+	char			 token[65], hash[67], decay[16], stepbuf[24];
+	char			 addrkey[ADDR_KEY_LEN];
 	PGresult		*res = NULL, *ins;
 	struct session		*s;
-	int			 ok;
+	int64_t			 step = -1;
+	unsigned		 role = 0;
+	int			 known, throttled, password_ok, totp, totp_ok;
+	int			 locked, count_account;
 
+	memset(token, 0, sizeof token);
 	login = req_arg_str(req, "login", 1);
 	password = req_arg_str(req, "password", 1);
 	code = req_arg_str(req, "totp", 0);
@@ -195,49 +326,89 @@ session_login(struct worker *w, struct request *req)
 		req_error(req, E_INVALID, "Déjà connecté.");
 		return;
 	}
-	if ((res = db_queryv(w->db, &find, login)) == NULL) {
+	/* A front end (ecadm-sshd) brings all its users from one address
+	 * and limits its own clients: only direct clients are counted. */
+	if (req->peer == PEER_CLIENT) {
+		session_addr_key(req->addr, addrkey);
+		addr = addrkey;
+	}
+	snprintf(decay, sizeof decay, "%d", server_cfg.login_failure_decay);
+	if ((res = db_queryv(w->db, &find, login, addr, decay)) == NULL) {
 		req_db_error(req, w->db);
 		return;
 	}
-	if (PQntuples(res) == 0) {
-		/* Same cost as a real check: logins cannot be probed. */
+	throttled = !PQgetisnull(res, 0, 0) && db_get_int(res, 0, 0) >=
+	    server_cfg.login_addr_max_failures;
+	known = !PQgetisnull(res, 0, 1);
+
+	/* One scrypt verification, whatever the case. */
+	if (known) {
+		staff_id = db_get(res, 0, 1);
+		password_ok = password_verify(password, db_get(res, 0, 2));
+		role = proto_role_lookup(db_get(res, 0, 7));
+	} else {
 		password_dummy_verify(password);
-		log_warnx("login failed for unknown user");
-		req_error(req, E_AUTH, NULL);
+		password_ok = 0;
+	}
+	totp = known && !PQgetisnull(res, 0, 4);
+	totp_ok = totp && code != NULL && session_totp_check(staff_id,
+	    db_get(res, 0, 4), db_get(res, 0, 5), code, &step);
+	locked = known && db_get_bool(res, 0, 6);
+
+	if (throttled)
+		why = "too many failures from this address";
+	else if (!known)
+		why = "unknown login";
+	else if (locked)
+		why = "account locked";
+	else if (!password_ok)
+		why = "wrong password";
+	else if (db_get_bool(res, 0, 3))
+		why = "account disabled";
+	else if (totp && code == NULL)
+		why = "TOTP code missing";
+	else if (totp && !totp_ok)
+		why = "TOTP code wrong or already used";
+	else if (!totp && (server_cfg.totp_roles & role)) {
+		/* Told after a correct password only: the holder learns what
+		 * to do, a guesser nothing more than a wrong password. Not a
+		 * failure to count: the password was right. */
+		log_warnx("login refused for %s from %s: TOTP is required for "
+		    "the role %s and none is enrolled", login, req->addr,
+		    proto_role_name(role));
+		req_error(req, E_AUTH, "Connexion refusée : votre rôle exige "
+		    "un code de vérification (TOTP) et aucun n'est encore "
+		    "configuré pour votre compte. Demandez à un administrateur "
+		    "de l'activer (ecadmctl staff totp %s).", login);
 		goto out;
 	}
-	staff_id = db_get(res, 0, 0);
-	if (db_get_bool(res, 0, 4)) {
-		log_warnx("login refused for %s: locked", login);
-		req_error(req, E_AUTH, "Trop de tentatives : connexion "
-		    "bloquée jusqu'à %s.", db_get(res, 0, 5));
-		goto out;
-	}
-	ok = password_verify(password, db_get(res, 0, 1));
-	if (ok && db_get(res, 0, 3) != NULL)
-		ok = code != NULL && totp_verify(db_get(res, 0, 3), code);
-	if (!ok) {
-		session_failed(w, staff_id);
-		log_warnx("login failed for %s", login);
-		req_error(req, E_AUTH, db_get(res, 0, 3) != NULL &&
-		    code == NULL ? "Code de vérification (TOTP) requis." :
-		    NULL);
-		goto out;
-	}
-	if (db_get_bool(res, 0, 2)) {
-		log_warnx("login refused for %s: disabled", login);
-		req_error(req, E_AUTH, "Compte désactivé.");
-		goto out;
+	if (why != NULL) {
+		/* A locked account is not counted further (its lock would
+		 * grow without a guess being tried), nor an attempt the
+		 * address throttle stopped before any check. */
+		count_account = known && !throttled && !locked &&
+		    (!password_ok || (totp && !db_get_bool(res, 0, 3)));
+		session_failed(w, count_account ? staff_id : NULL,
+		    throttled ? NULL : addr);
+		goto refused;
 	}
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		fatalx("RAND_bytes failed");
 	hex_encode(raw, sizeof raw, token);
 	token_hash_literal(token, hash);
-	if ((ins = db_queryv(w->db, &start, staff_id, hash,
-	    req->channel)) == NULL) {
+	snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)step);
+	if ((ins = db_queryv(w->db, &start, staff_id, hash, req->channel,
+	    totp ? stepbuf : NULL)) == NULL) {
 		req_db_error(req, w->db);
 		goto out;
+	}
+	if (PQntuples(ins) == 0) {
+		/* Another login took this step first. */
+		PQclear(ins);
+		why = "TOTP code already used";
+		session_failed(w, staff_id, addr);
+		goto refused;
 	}
 	s = session_load(w, db_get_int(ins, 0, 0), staff_id);
 	PQclear(ins);
@@ -249,6 +420,18 @@ session_login(struct worker *w, struct request *req)
 	    proto_role_name(s->role), (long long)s->id);
 	req->result = session_describe(s, token);
 	req->new_session = s;
+	goto out;
+
+refused:
+	/* An unknown login is not logged: people type their password in
+	 * the login field by mistake. */
+	if (known)
+		log_warnx("login refused for %s from %s: %s", login, req->addr,
+		    why);
+	else
+		log_warnx("login refused for an unknown login from %s: %s",
+		    req->addr, why);
+	req_error(req, E_AUTH, LOGIN_REFUSED);
 out:
 	OPENSSL_cleanse(token, sizeof token);
 	PQclear(res);
@@ -261,10 +444,11 @@ session_resume(struct worker *w, struct request *req)
 	    "update staff_sessions s set last_seen = now() from staff st"
 	    " where s.token_hash = $1 and s.ended_at is null"
 	    " and s.last_seen > now() - make_interval(mins => $2::int)"
+	    " and s.created_at > now() - make_interval(hours => $3::int)"
 	    " and st.id = s.staff_id and not st.disabled"
 	    " returning s.id, s.staff_id");
 	const char		*token;
-	char			 hash[67], idle[16];
+	char			 hash[67], idle[16], lifetime[16];
 	PGresult		*res;
 	struct session		*s;
 
@@ -276,7 +460,8 @@ session_resume(struct worker *w, struct request *req)
 	}
 	token_hash_literal(token, hash);
 	snprintf(idle, sizeof idle, "%d", server_cfg.session_idle);
-	if ((res = db_queryv(w->db, &stmt, hash, idle)) == NULL) {
+	snprintf(lifetime, sizeof lifetime, "%d", server_cfg.session_lifetime);
+	if ((res = db_queryv(w->db, &stmt, hash, idle, lifetime)) == NULL) {
 		req_db_error(req, w->db);
 		return;
 	}
@@ -321,10 +506,11 @@ session_refresh(struct worker *w, struct request *req)
 	    "update staff_sessions s set last_seen = now() from staff st"
 	    " where s.id = $1 and s.ended_at is null"
 	    " and s.last_seen > now() - make_interval(mins => $2::int)"
+	    " and s.created_at > now() - make_interval(hours => $3::int)"
 	    " and st.id = s.staff_id and not st.disabled"
 	    " returning st.role");
 	struct session		*s = req->session;
-	char			 id[24], idle[16];
+	char			 id[24], idle[16], lifetime[16];
 	PGresult		*res;
 	unsigned		 epoch = atomic_load(&session_epoch);
 
@@ -333,7 +519,8 @@ session_refresh(struct worker *w, struct request *req)
 		return 0;
 	snprintf(id, sizeof id, "%lld", (long long)s->id);
 	snprintf(idle, sizeof idle, "%d", server_cfg.session_idle);
-	if ((res = db_queryv(w->db, &stmt, id, idle)) == NULL) {
+	snprintf(lifetime, sizeof lifetime, "%d", server_cfg.session_lifetime);
+	if ((res = db_queryv(w->db, &stmt, id, idle, lifetime)) == NULL) {
 		req_db_error(req, w->db);
 		return -1;
 	}

@@ -43,6 +43,7 @@ static const op_handler handlers[OP__COUNT] = {
 	[OP_LIST] = op_list,
 	[OP_SHOW] = op_show,
 	[OP_JOURNAL] = op_journal,
+	[OP_STAFF_TOTP] = op_staff_totp,
 };
 
 void

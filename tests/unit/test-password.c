@@ -1,5 +1,5 @@
 /* Unit tests of server/password.h (scrypt PHC strings, generated passwords)
- * and server/totp.h (RFC 6238 codes).
+ * and server/totp.h (RFC 6238 codes, single use of a step, secrets, URIs).
  *
  * scrypt costs about 100 ms a run: this file runs it about 5 times (the
  * shared hash, the verifications that reach scrypt, a second hash). */
@@ -559,6 +559,107 @@ test_totp_verify_sign_or_space(void **state)
 	}
 }
 
+/* RFC 6238 at 1111111111: step 37037037, code 050471; the step before
+ * (1111111109) has 081804. */
+#define RFC_NOW		((time_t)1111111111)
+#define RFC_STEP	INT64_C(37037037)
+
+/* Expect totp_check() to give ok, and the step when ok. */
+static void
+check_step(const char *code, int64_t last, int ok, int64_t want)
+{
+	int64_t	step = -42;
+	int	got;
+
+	got = totp_check(RFC_SECRET, code, RFC_NOW, last, &step);
+	if (got != ok || (ok && step != want) || (!ok && step != -42)) {
+		print_error("totp_check(\"%s\", last %lld): expected %d (step "
+		    "%lld), got %d (step %lld)\n", code, (long long)last, ok,
+		    (long long)want, got, (long long)step);
+		fail();
+	}
+}
+
+static void
+test_totp_check_steps(void **state)
+{
+	char	next[8], far[8], old[8];
+	int	c;
+
+	(void)state;
+	assert_int_equal(totp_step(RFC_NOW), RFC_STEP);
+	/* 1111111110 starts the step. */
+	assert_int_equal(totp_step(RFC_NOW - 1), RFC_STEP);
+	assert_int_equal(totp_step(RFC_NOW - 2), RFC_STEP - 1);
+	/* The current code, once. */
+	check_step("050471", -1, 1, RFC_STEP);
+	check_step("050471", RFC_STEP - 1, 1, RFC_STEP);
+	check_step("050471", RFC_STEP, 0, 0);
+	check_step("050471", RFC_STEP + 1, 0, 0);
+	/* The code of the step before (drift): good until a later step
+	 * was used. */
+	check_step("081804", -1, 1, RFC_STEP - 1);
+	check_step("081804", RFC_STEP - 1, 0, 0);
+	check_step("081804", RFC_STEP, 0, 0);
+	/* The step after (a phone ahead): good after the current one. */
+	c = totp_code(RFC_SECRET, RFC_NOW + 30);
+	snprintf(next, sizeof next, "%06d", c);
+	check_step(next, RFC_STEP, 1, RFC_STEP + 1);
+	check_step(next, RFC_STEP + 1, 0, 0);
+	/* Two steps away: never (unless it happens to equal a near code). */
+	c = totp_code(RFC_SECRET, RFC_NOW + 60);
+	snprintf(far, sizeof far, "%06d", c);
+	assert_string_not_equal(far, next);
+	assert_string_not_equal(far, "050471");
+	assert_string_not_equal(far, "081804");
+	check_step(far, -1, 0, 0);
+	c = totp_code(RFC_SECRET, RFC_NOW - 60);
+	snprintf(old, sizeof old, "%06d", c);
+	assert_string_not_equal(old, next);
+	check_step(old, -1, 0, 0);
+	/* Malformed codes never match, whatever the last step. */
+	check_step("50471", -1, 0, 0);
+	check_step("+50471", -1, 0, 0);
+	check_step("0504710", -1, 0, 0);
+	/* No step wanted back: the answer alone. */
+	assert_int_equal(totp_check(RFC_SECRET, "050471", RFC_NOW, -1, NULL),
+	    1);
+	assert_int_equal(totp_check("!!!!", "050471", RFC_NOW, -1, NULL), 0);
+}
+
+static void
+test_totp_secret_generate(void **state)
+{
+	char	a[TOTP_SECRET_LEN + 1], b[TOTP_SECRET_LEN + 1];
+
+	(void)state;
+	memset(a, 'x', sizeof a);
+	totp_secret_generate(a);
+	totp_secret_generate(b);
+	assert_int_equal(strlen(a), TOTP_SECRET_LEN);
+	assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+	    TOTP_SECRET_LEN);
+	assert_string_not_equal(a, b);
+	assert_in_range(totp_code(a, 59), 0, 999999);
+}
+
+static void
+test_totp_uri(void **state)
+{
+	char	*uri;
+
+	(void)state;
+	uri = totp_uri("dir.a", RFC_SECRET);
+	assert_string_equal(uri, "otpauth://totp/Responsables:dir.a?secret="
+	    RFC_SECRET "&issuer=Responsables");
+	free(uri);
+	/* What is not unreserved is escaped. */
+	uri = totp_uri("a b&c:d", "AB=");
+	assert_string_equal(uri, "otpauth://totp/Responsables:a%20b%26c%3Ad"
+	    "?secret=AB%3D&issuer=Responsables");
+	free(uri);
+}
+
 int
 main(void)
 {
@@ -582,6 +683,9 @@ main(void)
 		cmocka_unit_test(test_totp_verify),
 		cmocka_unit_test(test_totp_verify_not_six_digits),
 		cmocka_unit_test(test_totp_verify_sign_or_space),
+		cmocka_unit_test(test_totp_check_steps),
+		cmocka_unit_test(test_totp_secret_generate),
+		cmocka_unit_test(test_totp_uri),
 	};
 
 	return cmocka_run_group_tests(tests, setup_hash, teardown_hash);
