@@ -128,12 +128,32 @@ fail:
 	return -1;
 }
 
+/* The highest migration recorded in the database; -1 with a cause. */
+static int
+migrate_newest_recorded(PGconn *conn, char **cause)
+{
+	PGresult	*res;
+	int		 v;
+
+	res = PQexec(conn, "select coalesce(max(version), 0)"
+	    " from schema_migrations");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		xasprintf(cause, "the schema is not installed: run "
+		    "'ecadmd migrate'");
+		PQclear(res);
+		return -1;
+	}
+	v = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
 int
 migrate_is_current(const char *conninfo, char **cause)
 {
 	const struct migration	*m;
 	PGconn			*conn;
-	int			 r = 1;
+	int			 r = 1, newest = 0;
 
 	if ((conn = migrate_connect(conninfo, cause)) == NULL)
 		return -1;
@@ -142,6 +162,24 @@ migrate_is_current(const char *conninfo, char **cause)
 			free(*cause);
 			xasprintf(cause, "the schema is not installed: run "
 			    "'ecadmd migrate'");
+		}
+		newest = m->version;
+	}
+	/*
+	 * A schema newer than this binary (a newer ecadmd ran migrate) may
+	 * hold rules this one does not know, such as sealed secrets: serving
+	 * it could let through what the newer schema forbids.
+	 */
+	if (r == 1) {
+		int	recorded = migrate_newest_recorded(conn, cause);
+
+		if (recorded == -1)
+			r = -1;
+		else if (recorded > newest) {
+			xasprintf(cause, "the schema (migration %d) is newer "
+			    "than this ecadmd (%d): upgrade ecadmd", recorded,
+			    newest);
+			r = -1;
 		}
 	}
 	PQfinish(conn);

@@ -243,8 +243,8 @@ startup_seal_clear_totp(PGconn *conn)
 	int		 i, n;
 
 	PQclear(PQexec(conn, "begin"));
-	res = PQexec(conn, "select id, totp_secret from staff"
-	    " where totp_secret is not null for update");
+	res = PQexec(conn, "select id, totp_secret_clear from staff"
+	    " where totp_secret_clear is not null for update");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		fatalx("database: %s", PQresultErrorMessage(res));
 	n = PQntuples(res);
@@ -258,7 +258,7 @@ startup_seal_clear_totp(PGconn *conn)
 		values[0] = PQgetvalue(res, i, 0);
 		values[1] = hex;
 		up = PQexecParams(conn, "update staff set totp_sealed = $2,"
-		    " totp_secret = null, totp_last_step = null where id = $1",
+		    " totp_secret_clear = null, totp_last_step = null where id = $1",
 		    2, NULL, values, NULL, NULL, 0);
 		if (PQresultStatus(up) != PGRES_COMMAND_OK)
 			fatalx("database: %s", PQresultErrorMessage(up));

@@ -35,6 +35,8 @@ action_label(const char *action)
 		{ "staff_add", "Compte du personnel créé" },
 		{ "staff_disable", "Compte du personnel désactivé" },
 		{ "staff_set_key", "Clé SSH enregistrée" },
+		{ "staff_totp", "Double authentification (TOTP) activée" },
+		{ "staff_totp_remove", "Double authentification (TOTP) retirée" },
 		{ "sql", "Modification directe en base" },
 	};
 	size_t	i;

@@ -19,8 +19,13 @@ alter table staff
 -- Secrets written in clear before this migration are sealed by ecadmd at
 -- its next start (it holds the key, the database does not). NOT VALID:
 -- those rows are left for it, and nothing may write a clear one again.
+-- The column is renamed: an ecadmd older than this migration still running
+-- against the database reads totp_secret at every login, and would find it
+-- empty once sealed and let a TOTP user in without a code. Renamed, its
+-- login query fails, and it refuses everyone instead.
+alter table staff rename column totp_secret to totp_secret_clear;
 alter table staff add constraint staff_totp_secret_not_clear
-	check (totp_secret is null) not valid;
+	check (totp_secret_clear is null) not valid;
 
 -- Failures from one source address (an IPv6 client counts by its /64).
 -- Rows whose count has decayed to nothing are deleted as failures come.

@@ -308,7 +308,7 @@ class TestTotp(unittest.TestCase):
     def test_secret_is_sealed_in_the_database(self):
         _, secret = enrol(self.s, "otp.user")
         _, row, _ = self.s.psql(
-            "select coalesce(totp_secret, ''), encode(totp_sealed, 'hex')"
+            "select coalesce(totp_secret_clear, ''), encode(totp_sealed, 'hex')"
             " from staff where login = 'otp.user'")
         clear, sealed = row.split("|")
         self.assertEqual(clear, "")
