@@ -2,8 +2,10 @@
  * list ("Éditer la liste"): the guardians of a selection with their login,
  * their provisional password in clear (or ****** once they chose one) and
  * the state of their account, as a PDF table or a CSV file (UTF-8, ';').
- * The list changes nothing but is recorded like every document that
- * carries passwords.
+ * A guardian with no link that can carry an account in the school
+ * (credential_links) is listed without a password: their credentials are
+ * not this school's to hand out. The list changes nothing but is recorded
+ * like every document that carries passwords.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,9 @@ static struct db_stmt list_select = DB_STMT(
     "  case when a.state = 'notifie'"
     "   and a.letter_at + interval '3 months' < now()"
     "   then 'Notifié (expiré)' else st.label end,"
-    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal)"
+    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
+    "  exists (select 1 from credential_links cl"
+    "   where cl.guardian_id = g.id and cl.school_id = $1)"
     " from links l join pupils p on p.id = l.pupil_id"
     " join guardians g on g.id = l.guardian_id"
     " left join classes c on c.id = p.class_id"
@@ -75,7 +79,7 @@ op_list(struct worker *w, struct request *req)
 	char			*cause, **clear = NULL;
 	int64_t			*ids = NULL;
 	size_t			 nids = 0, i;
-	int			 r, n = 0, c;
+	int			 r, n = 0, c, granted;
 
 	format = req_arg_str(req, "format", 0);
 	if (req->error != -1)
@@ -108,11 +112,13 @@ op_list(struct worker *w, struct request *req)
 		rows[r].login = db_get(res, r, 4);
 		rows[r].state = db_get(res, r, 4) != NULL ? db_get(res, r, 7) :
 		    db_get(res, r, 8);
-		if (db_get(res, r, 5) != NULL) {
+		/* No password where the school has no credentials to give. */
+		granted = db_get_bool(res, r, 9);
+		if (granted && db_get(res, r, 5) != NULL) {
 			clear[r] = account_open_password(db_get_int(res, r, 3),
 			    db_get(res, r, 5));
 			rows[r].password = clear[r];
-		} else if (db_get_bool(res, r, 6))
+		} else if (granted && db_get_bool(res, r, 6))
 			rows[r].password = "******";
 		if (rows[r].password != NULL)
 			ids[nids++] = db_get_int(res, r, 3);
