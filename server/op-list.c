@@ -43,16 +43,31 @@ static struct db_stmt list_select = DB_STMT(
     "  ecadm_fold(p.last_name),"
     "  ecadm_fold(p.first_name), p.id, ecadm_fold(g.last_name), g.id");
 
-/* One CSV field, quoted by libcsv, then the separator. */
+/*
+ * One CSV field, quoted by libcsv, then the separator. A cell that a
+ * spreadsheet would take for a formula (starting with =, +, -, @, a tab
+ * or a carriage return) gets a leading quote, as OWASP advises against
+ * CSV injection: names come from an extraction we do not control, and a
+ * director opens the list in a spreadsheet.
+ */
 static void
 list_csv_field(struct buf *out, const char *v, int last)
 {
-	size_t	len = v != NULL ? strlen(v) : 0, room = 2 * len + 3, n;
+	char	*quoted = NULL;
+	size_t	 len, room, n;
 
-	n = csv_write2(buf_reserve(out, room), room, v != NULL ? v : "", len,
-	    '"');
+	if (v == NULL)
+		v = "";
+	else if (v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL) {
+		xasprintf(&quoted, "'%s", v);
+		v = quoted;
+	}
+	len = strlen(v);
+	room = 2 * len + 3;
+	n = csv_write2(buf_reserve(out, room), room, v, len, '"');
 	buf_commit(out, n);
 	buf_add(out, last ? "\r\n" : ";", last ? 2 : 1);
+	free(quoted);
 }
 
 static int

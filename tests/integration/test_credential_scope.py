@@ -12,18 +12,20 @@ The world of these tests, imported once:
   Y: G1 is the legal guardian of a pupil only "inscrit"; G3, a guardian
      of Y only, is eligible.
   Z: G2 is a non-legal guardian of an eligible pupil (G4 is the legal one).
+  W: names a hostile extraction could carry, for the CSV export.
 """
 
 import csv
 import json
 import os
+import re
 import unittest
 
 import harness
 from harness import line, uai
 
-X, Y, Z = uai(330050), uai(330051), uai(330052)
-DIR_X, DIR_Y, DIR_Z = "dir.csx", "dir.csy", "dir.csz"
+X, Y, Z, W = uai(330050), uai(330051), uai(330052), uai(330053)
+DIR_X, DIR_Y, DIR_Z, DIR_W = "dir.csx", "dir.csy", "dir.csz", "dir.csw"
 G1, G2 = "MARCHAND Aline", "BERGER Paul"
 PASSWORD_RE = r"^[A-HJ-NP-Za-km-z2-9]{10}$"
 REASON = "aucun lien éligible dans cette école"
@@ -266,6 +268,34 @@ class TestShow(CredentialScopeCase):
                                user="help")
         self.assertIsNone(card["password"])
         self.assertNotIn(DIR_X, [e["actor"] for e in card["events"]])
+
+
+class TestCsvFormulas(unittest.TestCase):
+    def test_cells_that_a_spreadsheet_would_run_are_neutralised(self):
+        s = harness.stack()
+        if DIR_W not in s.users:
+            s.import_rows([
+                line(W, "CSW1", "-Marie", "Anne", "CSWG1", "=HYPERLINK(1)",
+                     "Paul", classe="+CP", niveau="CP"),
+                line(W, "CSW2", "@SUM(A1)", "Léo", "CSWG2", "DURAND",
+                     "-Eve", classe="+CP", niveau="CP"),
+                line(W, "CSW3", "SIMPLE", "Jean-Marc", "CSWG3", "A=B",
+                     "Luc", classe="CE1", niveau="CE1"),
+            ], "credential-scope-w.csv")
+            s.add_staff(DIR_W, "directeur", [W], "Direction " + W)
+        out = os.path.join(s.dir, "cs-w.csv")
+        res = s.ctl("list", "--out", out, user=DIR_W)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        with open(out, encoding="utf-8-sig") as f:
+            table = list(csv.reader(f, delimiter=";"))
+        cells = {c for t in table[1:] for c in t}
+        for cell in ("'-Marie Anne", "'=HYPERLINK(1) Paul", "'+CP",
+                     "'@SUM(A1) Léo", "DURAND -Eve", "SIMPLE Jean-Marc",
+                     "A=B Luc", "CE1"):
+            self.assertIn(cell, cells, table)
+        for t in table:
+            for c in t:
+                self.assertIsNone(re.match(r"[=+\-@\t\r]", c), (c, t))
 
 
 if __name__ == "__main__":
