@@ -2,8 +2,10 @@
  * list ("Éditer la liste"): the guardians of a selection with their login,
  * their provisional password in clear (or ****** once they chose one) and
  * the state of their account, as a PDF table or a CSV file (UTF-8, ';').
- * The list changes nothing but is recorded like every document that
- * carries passwords.
+ * A guardian with no link that can carry an account in the school
+ * (credential_links) is listed without a password: their credentials are
+ * not this school's to hand out. The list changes nothing but is recorded
+ * like every document that carries passwords.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,9 @@ static struct db_stmt list_select = DB_STMT(
     "  case when a.state = 'notifie'"
     "   and a.letter_at + interval '3 months' < now()"
     "   then 'Notifié (expiré)' else st.label end,"
-    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal)"
+    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
+    "  exists (select 1 from credential_links cl"
+    "   where cl.guardian_id = g.id and cl.school_id = $1)"
     " from links l join pupils p on p.id = l.pupil_id"
     " join guardians g on g.id = l.guardian_id"
     " left join classes c on c.id = p.class_id"
@@ -39,16 +43,31 @@ static struct db_stmt list_select = DB_STMT(
     "  ecadm_fold(p.last_name),"
     "  ecadm_fold(p.first_name), p.id, ecadm_fold(g.last_name), g.id");
 
-/* One CSV field, quoted by libcsv, then the separator. */
+/*
+ * One CSV field, quoted by libcsv, then the separator. A cell that a
+ * spreadsheet would take for a formula (starting with =, +, -, @, a tab
+ * or a carriage return) gets a leading quote, as OWASP advises against
+ * CSV injection: names come from an extraction we do not control, and a
+ * director opens the list in a spreadsheet.
+ */
 static void
 list_csv_field(struct buf *out, const char *v, int last)
 {
-	size_t	len = v != NULL ? strlen(v) : 0, room = 2 * len + 3, n;
+	char	*quoted = NULL;
+	size_t	 len, room, n;
 
-	n = csv_write2(buf_reserve(out, room), room, v != NULL ? v : "", len,
-	    '"');
+	if (v == NULL)
+		v = "";
+	else if (v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL) {
+		xasprintf(&quoted, "'%s", v);
+		v = quoted;
+	}
+	len = strlen(v);
+	room = 2 * len + 3;
+	n = csv_write2(buf_reserve(out, room), room, v, len, '"');
 	buf_commit(out, n);
 	buf_add(out, last ? "\r\n" : ";", last ? 2 : 1);
+	free(quoted);
 }
 
 static int
@@ -75,7 +94,7 @@ op_list(struct worker *w, struct request *req)
 	char			*cause, **clear = NULL;
 	int64_t			*ids = NULL;
 	size_t			 nids = 0, i;
-	int			 r, n = 0, c;
+	int			 r, n = 0, c, granted;
 
 	format = req_arg_str(req, "format", 0);
 	if (req->error != -1)
@@ -108,11 +127,13 @@ op_list(struct worker *w, struct request *req)
 		rows[r].login = db_get(res, r, 4);
 		rows[r].state = db_get(res, r, 4) != NULL ? db_get(res, r, 7) :
 		    db_get(res, r, 8);
-		if (db_get(res, r, 5) != NULL) {
+		/* No password where the school has no credentials to give. */
+		granted = db_get_bool(res, r, 9);
+		if (granted && db_get(res, r, 5) != NULL) {
 			clear[r] = account_open_password(db_get_int(res, r, 3),
 			    db_get(res, r, 5));
 			rows[r].password = clear[r];
-		} else if (db_get_bool(res, r, 6))
+		} else if (granted && db_get_bool(res, r, 6))
 			rows[r].password = "******";
 		if (rows[r].password != NULL)
 			ids[nids++] = db_get_int(res, r, 3);

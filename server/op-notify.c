@@ -7,7 +7,9 @@
  * use, render every page into one PDF sorted by class then pupil, record
  * the document, commit. Anything that fails rolls the whole batch back: no
  * account is left notified without its sheet. Guardians who cannot be
- * notified are listed with the reason.
+ * notified are listed with the reason; among them those eligible through
+ * a child of another school only (credential_links): their credentials
+ * are not this school's to hand out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +24,9 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* The guardians of the selection, with their account, their eligibility
- * and their children in the school; sorted as the pages will be. */
+/* The guardians of the selection, with their account, whether the school
+ * may hand out their credentials (or why not) and their children in the
+ * school; sorted as the pages will be. */
 static struct db_stmt notify_select = DB_STMT(
     "with sel as (select distinct l.guardian_id"
     "  from links l join pupils p on p.id = l.pupil_id"
@@ -33,11 +36,13 @@ static struct db_stmt notify_select = DB_STMT(
     "  and ($2::text[] is null or c.name = any ($2::text[]))"
     "  and ($3::text[] is null or a.login = any ($3::text[])))"
     " select g.id, a.id, a.login, a.state, a.provisional,"
-    "  a.letter_at + interval '3 months' > now(), ge.eligible, ge.reason,"
+    "  a.letter_at + interval '3 months' > now(),"
+    "  exists (select 1 from credential_links cl"
+    "   where cl.guardian_id = g.id and cl.school_id = $1),"
+    "  credential_refusal(k.reasons),"
     "  g.civility, g.last_name || ' ' || g.first_name,"
     "  k.children"
     " from sel join guardians g on g.id = sel.guardian_id"
-    " join guardian_eligibility ge on ge.guardian_id = g.id"
     " left join accounts a on a.guardian_id = g.id"
     " cross join lateral (select"
     "   json_agg(json_build_object('name', p.last_name || ' ' ||"
@@ -47,7 +52,9 @@ static struct db_stmt notify_select = DB_STMT(
     /* The sort key of the first child: level rank, class, name. */
     "   min(lpad(coalesce(c.rank, 99)::text, 2, '0') || chr(1) ||"
     "    coalesce(c.name, chr(127)) || chr(1) ||"
-    "    ecadm_fold(p.last_name || ' ' || p.first_name)) as first_child"
+    "    ecadm_fold(p.last_name || ' ' || p.first_name)) as first_child,"
+    "   string_agg(distinct eligibility_reason(p.status, p.ine,"
+    "    p.class_id, l.legal), ' ; ') as reasons"
     "  from links l join pupils p on p.id = l.pupil_id"
     "  left join classes c on c.id = p.class_id"
     "  where l.guardian_id = g.id and p.school_id = $1) k"
@@ -112,7 +119,7 @@ op_notify(struct worker *w, struct request *req)
 	struct selection	 sel;
 	json_t			*notified, *skipped, *item;
 	PGresult		*res = NULL;
-	const char		*state;
+	const char		*state, *reason;
 	int64_t			*ids = NULL;
 	char			 name[96], *cause;
 	size_t			 n = 0, i;
@@ -141,13 +148,19 @@ op_notify(struct worker *w, struct request *req)
 
 	for (r = 0; r < nrows; r++) {
 		state = db_get(res, r, 3);
-		if (state == NULL || strcmp(state, "desactive") == 0 ||
-		    !db_get_bool(res, r, 6)) {
+		/* Refused first, whatever the state. */
+		if (!db_get_bool(res, r, 6))
+			reason = db_get(res, r, 7);
+		else if (state == NULL)
+			reason = "aucun compte";
+		else if (strcmp(state, "desactive") == 0)
+			reason = "compte désactivé";
+		else
+			reason = NULL;
+		if (reason != NULL) {
 			json_array_append_new(skipped, json_pack(
 			    "{s:s?, s:s, s:s}", "login", db_get(res, r, 2),
-			    "guardian", db_get(res, r, 9), "reason",
-			    db_get(res, r, 7) != NULL ? db_get(res, r, 7) :
-			    "compte désactivé"));
+			    "guardian", db_get(res, r, 9), "reason", reason));
 			continue;
 		}
 		letters[n].account_id = db_get_int(res, r, 1);

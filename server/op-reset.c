@@ -2,7 +2,10 @@
  * reset ("réinitialiser"): a new provisional password for one account, the
  * password the guardian chose discarded, and the new sheet produced in the
  * same transaction, so a parent is never left locked out. A director works
- * on the guardians of their school; the helpdesk on any in the academy.
+ * on the guardians of their school, and hands out credentials only through
+ * a link that can carry an account there (credential_links); the helpdesk
+ * on any guardian of the academy, or under the director's rule when it
+ * names a school.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,26 +18,34 @@
 #include "server.h"
 #include "xmalloc.h"
 
-/* The account, whether it is in the scope, and the letter's contents: the
- * children of the scope's school (all of them, academy-wide, with the
- * school of the first). */
+/* The account, whether it is in the scope, whether the scope may hand out
+ * its credentials (or why not), and the letter's contents: the children of
+ * the scope's school (all of them, academy-wide, with the first school
+ * that may hand them out). */
 static struct db_stmt reset_select = DB_STMT(
-    "select a.id, a.state, ge.eligible, ge.reason, g.civility,"
-    "  g.last_name || ' ' || g.first_name, k.children, k.in_scope,"
-    "  k.uai, sc.name, sc.town"
+    "select a.id, a.state,"
+    "  exists (select 1 from credential_links cl where cl.guardian_id = g.id"
+    "   and ($2::int is null or cl.school_id = $2)),"
+    "  case when $2::int is null then (select ge.reason"
+    "   from guardian_eligibility ge where ge.guardian_id = g.id)"
+    "   else credential_refusal(k.reasons) end,"
+    "  g.civility, g.last_name || ' ' || g.first_name, k.children,"
+    "  k.in_scope, sc.uai, sc.name, sc.town"
     " from accounts a join guardians g on g.id = a.guardian_id"
-    " join guardian_eligibility ge on ge.guardian_id = g.id"
     " cross join lateral (select"
     "   json_agg(json_build_object('name', p.last_name || ' ' ||"
     "    p.first_name, 'class', c.name) order by c.rank nulls last,"
     "    c.name nulls last, ecadm_fold(p.last_name)) as children,"
-    "   count(*) > 0 as in_scope, min(s.uai) as uai"
+    "   count(*) > 0 as in_scope, string_agg(distinct"
+    "    eligibility_reason(p.status, p.ine, p.class_id, l.legal), ' ; ')"
+    "    as reasons"
     "  from links l join pupils p on p.id = l.pupil_id"
-    "  join schools s on s.id = p.school_id"
     "  left join classes c on c.id = p.class_id"
     "  where l.guardian_id = g.id"
     "  and ($2::int is null or p.school_id = $2)) k"
-    " left join schools sc on sc.uai = k.uai"
+    " left join schools sc on sc.uai = (select min(s.uai)"
+    "  from credential_links cl join schools s on s.id = cl.school_id"
+    "  where cl.guardian_id = g.id)"
     " where a.login = $1");
 
 void
@@ -79,9 +90,16 @@ op_reset(struct worker *w, struct request *req)
 		return;
 	}
 	snprintf(state, sizeof state, "%s", db_get(res, 0, 1));
+	/*
+	 * E_NOT_ELIGIBLE, even for a guardian eligible through a child of
+	 * another school: the director sees this guardian in their school
+	 * (greyed, with the reason), so "not found" or "forbidden" would be
+	 * untrue, and the reason names only this school's links.
+	 */
 	if (!db_get_bool(res, 0, 2)) {
 		req_error(req, E_NOT_ELIGIBLE, "Compte %s non éligible : %s.",
-		    login, db_get(res, 0, 3));
+		    login, db_get(res, 0, 3) != NULL ? db_get(res, 0, 3) :
+		    "aucun lien éligible");
 		goto refuse;
 	}
 	if (strcmp(state, "precree") == 0) {

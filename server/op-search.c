@@ -28,7 +28,10 @@ static const char *const search_states[] = {
 /*
  * The password column: the provisional password in clear while the
  * guardian has not chosen one (the director reprints it), "******" once
- * they have, nothing before notification.
+ * they have, nothing before notification. Nothing either on the row of a
+ * guardian who has no link that can carry an account in the school
+ * searched (credential_links): their credentials are not this school's
+ * to hand out, whatever their children elsewhere.
  */
 static void
 search_password(json_t *row, PGresult *res, int r)
@@ -37,6 +40,8 @@ search_password(json_t *row, PGresult *res, int r)
 	char		*clear;
 	size_t		 len;
 
+	if (!db_get_bool(res, r, 22))
+		return;
 	if (db_get(res, r, 16) != NULL) {
 		sealed = crypto_bytea_parse(db_get(res, r, 16), &len);
 		clear = sealed != NULL ? crypto_open(db_get_int(res, r, 21),
@@ -96,8 +101,18 @@ search_stmt(unsigned mask)
 		    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
 		    "  a.state = 'notifie'"
 		    "   and a.letter_at + interval '3 months' < now(),"
-		    "  a.id"
-		    " from pupils p");
+		    "  a.id,");
+		/* Whether the password may be shown: in the school searched,
+		 * or academy-wide in any. Asked only of rows that have one
+		 * (the conjunction stops at its first false), so a search of
+		 * accounts never notified pays nothing for it. */
+		buf_add_str(&sql,
+		    "  (a.provisional is not null or a.password_hash is not"
+		    "   null) and exists (select 1 from credential_links cl"
+		    "   where cl.guardian_id = g.id");
+		buf_add_str(&sql, mask & SEARCH_SCHOOL ?
+		    " and cl.school_id = $1::int) from pupils p" :
+		    ") from pupils p");
 		if (!(mask & SEARCH_SCHOOL))
 			buf_add_str(&sql, " join schools sc on sc.id ="
 			    " p.school_id");

@@ -2,7 +2,11 @@
  * show ("Fiche du compte"): one account, its guardian, the children a
  * director may see (those of their school; all of them for the helpdesk),
  * its password as the list shows it, the letters issued with their dates,
- * the key dates, and the whole history.
+ * the key dates, and the history. A director sees the events of their
+ * school only, and the password and eligibility as their school may use
+ * them (credential_links): a guardian eligible through a child elsewhere
+ * has no password and is not eligible on this school's card. The
+ * helpdesk academy-wide sees the whole account.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +22,12 @@ static struct db_stmt show_account = DB_STMT(
     "  a.state = 'notifie' and a.letter_at + interval '3 months' < now(),"
     "  a.provisional, a.password_hash is not null,"
     "  coalesce(a.email, g.email), g.civility,"
-    "  g.last_name || ' ' || g.first_name, g.phone, ge.eligible, ge.reason,"
+    "  g.last_name || ' ' || g.first_name, g.phone,"
+    "  exists (select 1 from credential_links cl where cl.guardian_id = g.id"
+    "   and ($2::int is null or cl.school_id = $2)),"
+    "  case when $2::int is null then (select ge.reason"
+    "   from guardian_eligibility ge where ge.guardian_id = g.id)"
+    "   else credential_refusal(k.reasons) end,"
     "  to_char(a.created_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
     "  to_char(a.letter_at at time zone 'Europe/Paris', 'DD/MM/YYYY'),"
     "  to_char((a.letter_at + interval '3 months') at time zone"
@@ -29,12 +38,15 @@ static struct db_stmt show_account = DB_STMT(
     "   'DD/MM/YYYY HH24:MI'),"
     "  to_char(a.last_access_at at time zone 'Europe/Paris',"
     "   'DD/MM/YYYY HH24:MI'),"
-    "  exists (select 1 from links l join pupils p on p.id = l.pupil_id"
-    "   where l.guardian_id = g.id and ($2::int is null"
-    "   or p.school_id = $2))"
+    "  k.in_scope"
     " from accounts a join guardians g on g.id = a.guardian_id"
     " join account_states st on st.code = a.state"
-    " join guardian_eligibility ge on ge.guardian_id = g.id"
+    " cross join lateral (select count(*) > 0 as in_scope,"
+    "   string_agg(distinct eligibility_reason(p.status, p.ine, p.class_id,"
+    "   l.legal), ' ; ') as reasons"
+    "  from links l join pupils p on p.id = l.pupil_id"
+    "  where l.guardian_id = g.id and ($2::int is null"
+    "  or p.school_id = $2)) k"
     " where a.login = $1");
 
 static struct db_stmt show_children = DB_STMT(
@@ -51,11 +63,14 @@ static struct db_stmt show_children = DB_STMT(
     " order by s.uai, c.rank nulls last, c.name nulls last,"
     "  ecadm_fold(p.last_name)");
 
+/* The events of the account in the scope's school, as the journal
+ * counts them; all of them academy-wide. */
 static struct db_stmt show_events = DB_STMT(
     "select to_char(e.at at time zone 'Europe/Paris',"
     "  'DD/MM/YYYY HH24:MI:SS'), e.action, e.from_state, e.to_state,"
     "  e.actor, e.channel, e.detail"
-    " from events e where e.account_id = $1 order by e.id");
+    " from events e where e.account_id = $1"
+    " and ($2::int is null or e.school_id = $2) order by e.id");
 
 void
 op_show(struct worker *w, struct request *req)
@@ -90,8 +105,7 @@ op_show(struct worker *w, struct request *req)
 	id = db_get_int(res, 0, 0);
 	v[0] = db_get(res, 0, 0);
 	if ((kids = db_query(w->db, &show_children, 2, v)) == NULL ||
-	    (evs = db_queryv(w->db, &show_events, db_get(res, 0, 0))) ==
-	    NULL) {
+	    (evs = db_query(w->db, &show_events, 2, v)) == NULL) {
 		req_db_error(req, w->db);
 		goto out;
 	}
@@ -108,7 +122,11 @@ op_show(struct worker *w, struct request *req)
 	    strcmp(db_get(res, 0, 2), "notifie") == 0 ? db_get(res, 0, 15) :
 	    NULL, "first_login", db_get(res, 0, 16), "activated",
 	    db_get(res, 0, 17), "last_access", db_get(res, 0, 18));
-	if ((clear = account_open_password(id, db_get(res, 0, 5))) != NULL) {
+	/* The password only where the scope may hand it out. */
+	if (!db_get_bool(res, 0, 11))
+		json_object_set_new(o, "password", json_null());
+	else if ((clear = account_open_password(id, db_get(res, 0, 5))) !=
+	    NULL) {
 		json_object_set_new(o, "password", json_string(clear));
 		freestr_secret(clear);
 	} else
