@@ -78,8 +78,13 @@ fiche_build(struct fiche *f)
 	    "expired")) ? "Notifié (expiré)" : jstr(c, "state_label"));
 	if (!json_is_true(json_object_get(c, "eligible")))
 		fiche_add(f, "Non éligible    %s", jstr(c, "reason"));
+	/* No password on the card: never issued, or not to be handed out
+	 * through this school (the guardian has no eligible link here). */
 	fiche_add(f, "Mot de passe    %s", jstr(c, "password") != NULL ?
-	    jstr(c, "password") : "(aucun : compte jamais notifié)");
+	    jstr(c, "password") : !json_is_true(json_object_get(c,
+	    "eligible")) ? "(non communiqué : aucun lien éligible ici)" :
+	    jstr(c, "state") != NULL && strcmp(jstr(c, "state"),
+	    "precree") == 0 ? "(aucun : compte jamais notifié)" : "(aucun)");
 	if (jstr(d, "expires") != NULL)
 		fiche_add(f, "Valable jusqu'au %s", jstr(d, "expires"));
 	fiche_add(f, "Courriel        %s", jstr(c, "email") != NULL ?

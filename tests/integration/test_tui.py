@@ -204,8 +204,9 @@ class TestResponsables(TuiCase):
         t.keys("a")
         t.wait_for(" 5 cochées")
         t.keys("n")
-        screen = t.wait_for("Notifier les comptes")
-        self.assertIn("4 comptes seront notifiés", screen)
+        # The box is drawn before its text: wait for the text itself.
+        screen = t.wait_for("4 comptes seront notifiés")
+        self.assertIn("Notifier les comptes", screen)
         self.assertIn("4 nouveaux mots de passe", screen)
         self.assertIn("PARENTSANSINE0 Ana : INE manquant", screen)
         t.keys("Enter")
