@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "db.h"
 #include "log.h"
 #include "server.h"
@@ -136,6 +138,39 @@ bad:
 	return NULL;
 }
 
+/*
+ * Wipe the secrets a message holds (passwords, codes, tokens) before it is
+ * freed: jansson frees its strings without clearing them, and a freed
+ * chunk may be handed to another request.
+ */
+static void
+json_wipe_secrets(json_t *v)
+{
+	static const char *const	 keys[] = { "password", "totp",
+					    "token", "new_password" };
+	const char			*key;
+	json_t				*item;
+	size_t				 i;
+
+	if (json_is_object(v)) {
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			item = json_object_get(v, keys[i]);
+			if (json_is_string(item))
+				OPENSSL_cleanse((char *)json_string_value(item),
+				    json_string_length(item));
+		}
+		json_object_foreach(v, key, item) {
+			if (json_is_object(item) || json_is_array(item))
+				json_wipe_secrets(item);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			if (json_is_object(item) || json_is_array(item))
+				json_wipe_secrets(item);
+		}
+	}
+}
+
 void
 req_reply(struct request *req, struct buf *out)
 {
@@ -164,6 +199,7 @@ req_reply(struct request *req, struct buf *out)
 		    req->blob_name != NULL ? req->blob_name : "document"));
 	}
 	proto_frame_json(out, reply);
+	json_wipe_secrets(reply);
 	json_decref(reply);
 	if (req->blob.len > 0)
 		proto_frame_blob(out, req->blob.data, req->blob.len);
@@ -172,6 +208,7 @@ req_reply(struct request *req, struct buf *out)
 void
 req_clear(struct request *req)
 {
+	json_wipe_secrets(req->msg);
 	json_decref(req->msg);
 	json_decref(req->result);
 	json_decref(req->error_details);
