@@ -65,6 +65,7 @@ struct onde_reader {
 	void			*row_arg;
 	int			 line;		/* physical line of the record */
 	int			 embedded;	/* line breaks inside its quotes */
+	int			 nul_line;	/* of a NUL byte in it; 0: none */
 	int			 header_done;
 	int			 stop;		/* header unusable */
 	/* The current record: its fields' bytes, NUL-separated, in one
@@ -587,9 +588,14 @@ onde_field_cb(void *s, size_t len, void *arg)
 	struct onde_reader	*r = arg;
 	const char		*p = s, *end = p + len;
 
-	/* Line breaks inside quotes are physical lines too. */
-	for (; p != NULL && p < end; p++)
+	/* Line breaks inside quotes are physical lines too. A NUL byte would
+	 * silently cut the field short once it is a C string: note its line,
+	 * the record is refused whole. */
+	for (; p != NULL && p < end; p++) {
+		if (*p == '\0' && r->nul_line == 0)
+			r->nul_line = r->line + r->embedded;
 		r->embedded += *p == '\n';
+	}
 
 	if (r->nfields == r->size) {
 		r->size = r->size == 0 ? 32 : r->size * 2;
@@ -613,7 +619,15 @@ onde_record_cb(int c, void *arg)
 	 * an empty line: that counts physical lines. */
 	for (i = 0; i < r->nfields; i++)
 		r->fields[i] = (char *)r->record.data + r->offsets[i];
-	if (r->nfields > 0 && !r->stop) {
+	if (r->nfields > 0 && !r->stop && r->nul_line != 0) {
+		onde_error(r->res, r->nul_line, NULL, "caractère nul (octet "
+		    "0x00) : le fichier est endommagé");
+		/* Without its header nothing after it can be read. */
+		if (!r->header_done)
+			r->stop = 1;
+		else
+			r->res->lines++;
+	} else if (r->nfields > 0 && !r->stop) {
 		if (!r->header_done)
 			onde_header(r);
 		else
@@ -621,6 +635,7 @@ onde_record_cb(int c, void *arg)
 	}
 	buf_reset(&r->record);
 	r->nfields = 0;
+	r->nul_line = 0;
 	r->line += r->embedded;
 	r->embedded = 0;
 	if (c == '\n')
@@ -754,6 +769,7 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 			buf_reset(&r.record);
 			r.nfields = 0;
 			r.embedded = 0;
+			r.nul_line = 0;
 			r.line++;
 		}
 		text += n;
