@@ -32,10 +32,13 @@ buf_left(const struct buf *b)
 {
 	return b->len - b->off;
 }
+/* The first unread byte; NULL for a buffer that never held any. */
 static inline unsigned char *
 buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	/* NULL + 0 is undefined behaviour in C (UBSan's pointer-overflow
+	 * check stops on it), and an empty input buffer is peeked at. */
+	return b->data != NULL ? b->data + b->off : NULL;
 }
 void	 buf_consume(struct buf *, size_t);
 /* NUL-terminate the unread bytes (not counted) and return them. */
