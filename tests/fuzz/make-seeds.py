@@ -181,6 +181,10 @@ def onde_seeds():
         "E1;0330001X;A;B;01/01/2019;inscrit\n"
         'E2;0330001X;"A"x;B;01/01/2019;inscrit;\n'
         "E3;0330001X;A;B;01/01/2019;inscrit;\"open\n").encode())
+    write("fuzz-onde", "nul-byte", (
+        "uai;eleve_id;nom_eleve;prenom_eleve;date_naissance;statut\n"
+        "0330001X;E1;MARTIN\0;Zo\u00e9;01/02/2018;inscrit\n"
+        '0330001X;E2;"MAR\nTIN";L\u00e9o\0;01/02/2018;inscrit\n').encode())
 
 
 def main():
