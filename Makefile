@@ -40,6 +40,15 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=all
 LDFLAGS		+= -fsanitize=$(SANITIZE)
+else
+# Release hardening: bounds-checked libc calls, stack canaries, a position
+# independent executable and a read-only GOT resolved at start. Fortify
+# needs the optimizer (glibc warns, -Werror fails), so only with one.
+ALL_CFLAGS	+= -fstack-protector-strong -fPIE
+ifneq ($(filter -O -O1 -O2 -O3 -Os -Og -Ofast -Oz,$(CFLAGS)),)
+ALL_CFLAGS	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS		+= -pie -Wl,-z,relro,-z,now
 endif
 
 # Quiet rules unless V=1.
