@@ -714,7 +714,7 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 	struct buf		 converted;
 	const char		*text = data;
 	unsigned		 bad_byte = 0;
-	int			 bad_line = 1;
+	int			 bad_line = 1, physical;
 
 	memset(res, 0, sizeof *res);
 	memset(&r, 0, sizeof r);
@@ -755,13 +755,15 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 	onde_csv_init(&p);
 	/* Feed line by line so a parse error names its line; after one, start
 	 * afresh on the next line so later errors are found too. */
-	while (len > 0 && !r.stop) {
+	for (physical = 1; len > 0 && !r.stop; physical++) {
 		const char	*nl = memchr(text, '\n', len);
 		size_t		 n = nl != NULL ? (size_t)(nl - text) + 1 : len;
 
 		if (csv_parse(&p, text, n, onde_field_cb, onde_record_cb,
 		    &r) != n) {
-			onde_error(res, r.line, NULL, "guillemets mal placés "
+			/* Not r.line: a quoted value may have started lines
+			 * above, and those lines must count for the next. */
+			onde_error(res, physical, NULL, "guillemets mal placés "
 			    "(un champ entre guillemets doit s'y terminer, "
 			    "et un guillemet s'y double)");
 			csv_free(&p);
@@ -770,7 +772,7 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 			r.nfields = 0;
 			r.embedded = 0;
 			r.nul_line = 0;
-			r.line++;
+			r.line = physical + 1;
 		}
 		text += n;
 		len -= n;

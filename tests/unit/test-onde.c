@@ -1067,6 +1067,39 @@ test_multiline_value_keeps_numbers(void **state)
 	free(data);
 }
 
+/* A stray quote in a value over two lines: named on its own line, and the
+ * lines after it keep their numbers. */
+static void
+test_multiline_stray_quote_keeps_numbers(void **state)
+{
+	const char		*lines[3];
+	char			 l3[1100], l5[1100];
+	char			*data;
+	struct onde_result	 res;
+	struct sink		 s;
+
+	(void)state;
+	/* Lines 3 and 4 are one record, broken on line 4. */
+	snprintf(l3, sizeof l3, "%s", line_with(NOM_ELEVE, "\"Mar\ntin\"x"));
+	snprintf(l5, sizeof l5, "%s", line_with(STATUT, "x"));
+	lines[0] = good_line();		/* 2 */
+	lines[1] = l3;			/* 3-4 */
+	lines[2] = l5;			/* 5 */
+	data = file_of("\n", lines, 3);
+	assert_int_equal(run(data, strlen(data), &s, &res), -1);
+	if (res.total_errors != 2) {
+		print_error("expected 2 errors, got %zu\n", res.total_errors);
+		dump_errors(&res);
+		fail();
+	}
+	ERROR_AT(&res, 0, 4, NULL, "guillemet");
+	ERROR_AT(&res, 1, 5, "statut", NULL);
+	assert_int_equal(s.calls, 1);
+	onde_result_free(&res);
+	buf_free(&s.out);
+	free(data);
+}
+
 /* An empty file, blank lines only, or a header alone: refused. */
 static void
 test_empty_and_header_only(void **state)
@@ -1397,6 +1430,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines_after_stray_quote),
 		cmocka_unit_test(test_blank_lines_keep_numbers),
 		cmocka_unit_test(test_multiline_value_keeps_numbers),
+		cmocka_unit_test(test_multiline_stray_quote_keeps_numbers),
 		cmocka_unit_test(test_empty_and_header_only),
 		cmocka_unit_test(test_max_errors),
 		cmocka_unit_test(test_errors_json),
