@@ -163,17 +163,23 @@ def onde_seeds():
         # A few lines: the header and the first pupils.
         lines = out.split(b"\n")
         write("fuzz-onde", enc, b"\n".join(lines[:7]) + b"\n")
+    # Enough pupils and guardians (512 keys) to grow the table of what
+    # earlier lines said.
+    out = subprocess.run([sys.executable, gen, "--schools", "1", "--pupils",
+                          "80", "--seed", "5"],
+                         check=True, capture_output=True).stdout
+    write("fuzz-onde", "many", out)
     head = ("uai;ecole;commune;eleve_id;nom_eleve;prenom_eleve;"
             "date_naissance;ine;statut;classe;niveau;resp_id;resp_civilite;"
             "resp_nom;resp_prenom;resp_lien;resp_legal;resp_courriel;"
             "resp_telephone")
     write("fuzz-onde", "quotes-crlf", (
         head.upper() + "\r\n"
-        '0330001X;"École ""Jean\r\nJaurès""";Bordeaux;E-1;MARTIN;Zoé;'
+        '0330001X;"École ""Jean; Jaurès""";Bordeaux;E-1;MARTIN;Zoé;'
         "01/02/2018;;inscrit;CP;cp;R_1;Mme;MARTIN;Anne;mère;OUI;"
         "anne.martin@example.fr;+33 6 12 34 56 78\r\n"
         "\r\n"
-        "0330001X;;;E-2;MARTIN;Léo;2018-02-01;;admis_provisoire;;;;;;;;;;"
+        "0330001X;;;E-2;MARTIN;Léo;01/02/2018;;admis_provisoire;;;;;;;;;;"
         "\r\n").encode())
     write("fuzz-onde", "bad-lines", (
         "eleve_id;uai;nom_eleve;prenom_eleve;date_naissance;statut;extra\n"
