@@ -1,7 +1,9 @@
 # Responsables: build, tests, demo. GNU make; libraries through pkg-config.
 #
 #   make              build everything into build/
-#   make check        unit and integration tests, then again under ASan/UBSan
+#   make check        unit and integration tests, then again under ASan/UBSan,
+#                     then the fuzz targets over their committed corpus
+#   make fuzz         fuzz each target for FUZZ_TIME seconds (clang, libFuzzer)
 #   make demo         a private database, the daemons and ecadm on a demo school
 #   make serve/stop   the same stack in the background, for scripts (var/env)
 #   make bench        the benchmarks of DESIGN.md §10 (BENCH=name to pick)
@@ -38,6 +40,15 @@ ifneq ($(SANITIZE),)
 ALL_CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=all
 LDFLAGS		+= -fsanitize=$(SANITIZE)
+else
+# Release hardening: bounds-checked libc calls, stack canaries, a position
+# independent executable and a read-only GOT resolved at start. Fortify
+# needs the optimizer (glibc warns, -Werror fails), so only with one.
+ALL_CFLAGS	+= -fstack-protector-strong -fPIE
+ifneq ($(filter -O -O1 -O2 -O3 -Os -Og -Ofast -Oz,$(CFLAGS)),)
+ALL_CFLAGS	+= -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS		+= -pie -Wl,-z,relro,-z,now
 endif
 
 # Quiet rules unless V=1.
@@ -87,8 +98,8 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
 
-.PHONY: all deps check check-unit check-integration check-asan check-tsan demo serve \
-	stop bench install clean
+.PHONY: all deps check check-unit check-integration check-asan check-tsan \
+	check-fuzz fuzz demo serve stop bench install clean
 
 all: $(PROGRAMS)
 
@@ -163,6 +174,7 @@ check: deps
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
+	$(MAKE) check-fuzz
 
 check-unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
@@ -182,6 +194,39 @@ check-tsan:
 	$(MAKE) SANITIZE=thread BUILD=build-tsan all
 	cd tests/integration && ECADM_BUILD=$(CURDIR)/build-tsan \
 	    /usr/bin/python3 -m unittest -v $(TSAN_TESTS)
+
+# libFuzzer targets (tests/fuzz), always with clang and ASan/UBSan, into
+# their own directory: the library code is built again with coverage.
+FUZZ_CC		?= clang
+FUZZ_BUILD	 = build-fuzz
+FUZZ_TIME	?= 60
+FUZZ_TARGETS	?= fuzz-frame fuzz-onde fuzz-ini fuzz-reply
+FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	 = -std=gnu11 -pthread $(WARNINGS) -O1 -g $(FUZZ_SAN) \
+		   -fsanitize=fuzzer-no-link -MMD -MP
+FUZZ_OBJS	 = $(COMMON_SRCS:%.c=$(FUZZ_BUILD)/%.o) \
+		   $(FUZZ_BUILD)/server/onde.o
+FUZZ_PROGS	 = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+# Made through pattern rules only, yet worth keeping between builds.
+.SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.o)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Iserver $(FUZZ_CFLAGS) \
+	    $(call pc_cflags,$(COMMON_PKGS)) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-%: $(FUZZ_BUILD)/tests/fuzz/fuzz-%.o $(FUZZ_OBJS)
+	$(quiet) LD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -pthread -o $@ $^ \
+	    $(call pc_libs,$(COMMON_PKGS)) -lcsv
+
+fuzz: $(FUZZ_PROGS)
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+check-fuzz: $(FUZZ_PROGS)
+	@sh tests/fuzz/run.sh -r $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 $(BUILD)/bench/notify-baseline: bench/notify-baseline.c
 	@mkdir -p $(@D)
@@ -229,6 +274,6 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
 
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-san build-tsan $(FUZZ_BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -32,10 +32,14 @@ buf_left(const struct buf *b)
 {
 	return b->len - b->off;
 }
+/* The first unread byte (NULL for a buffer never allocated). */
 static inline unsigned char *
 buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	/* A buffer never allocated has data NULL and off 0, and NULL + 0 is
+	 * undefined behaviour in C (UBSan's pointer-overflow check stops on
+	 * it): an empty input buffer is peeked at. */
+	return b->off == 0 ? b->data : b->data + b->off;
 }
 void	 buf_consume(struct buf *, size_t);
 /* NUL-terminate the unread bytes (not counted) and return them. */

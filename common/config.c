@@ -11,7 +11,10 @@
 
 struct config_state {
 	const struct config_key	*keys;
-	char			*cause;
+	FILE			*f;
+	int			 line;		/* lines inih has read */
+	char			*cause;		/* of the first bad key */
+	int			 cause_line;
 };
 
 static int
@@ -70,36 +73,64 @@ config_defaults(const struct config_key *keys)
 	}
 }
 
+/* inih's reader: fgets, counting the lines as inih does (one a call), so
+ * the handler knows the line of a bad key. */
+static char *
+config_reader(char *s, int size, void *arg)
+{
+	struct config_state	*st = arg;
+
+	if (fgets(s, size, st->f) == NULL)
+		return NULL;
+	st->line++;
+	return s;
+}
+
 static int
 config_handler(void *arg, const char *section, const char *name,
     const char *value)
 {
 	struct config_state	*st = arg;
 	const struct config_key	*k;
+	char			*cause = NULL;
+	int			 ok = 0;
 
 	for (k = st->keys; k->name != NULL; k++) {
 		if (strcmp(k->section, section) == 0 &&
 		    strcmp(k->name, name) == 0)
-			return config_set(k, value, &st->cause) == 0;
+			break;
 	}
-	xasprintf(&st->cause, "unknown key [%s] %s", section, name);
-	return 0;
+	if (k->name == NULL)
+		xasprintf(&cause, "unknown key [%s] %s", section, name);
+	else
+		ok = config_set(k, value, &cause) == 0;
+	/* inih reads on after an error and reports the first one's line:
+	 * keep the first cause (a later one used to overwrite and leak it). */
+	if (cause != NULL && st->cause == NULL) {
+		st->cause = cause;
+		st->cause_line = st->line;
+	} else
+		free(cause);
+	return ok;
 }
 
 int
 config_load(const struct config_key *keys, const char *path, char **cause)
 {
-	struct config_state	st = { keys, NULL };
+	struct config_state	st = { keys, NULL, 0, NULL, 0 };
 	int			line;
 
-	line = ini_parse(path, config_handler, &st);
-	if (line == -1) {
+	if ((st.f = fopen(path, "r")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	line = ini_parse_stream(config_reader, &st, config_handler, &st);
+	fclose(st.f);
 	if (line != 0) {
+		/* The first error may be inih's own, before any bad key. */
 		xasprintf(cause, "%s:%d: %s", path, line,
-		    st.cause != NULL ? st.cause : "syntax error");
+		    st.cause != NULL && st.cause_line == line ? st.cause :
+		    "syntax error");
 		free(st.cause);
 		return -1;
 	}

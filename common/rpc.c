@@ -380,6 +380,30 @@ rpc_call(struct rpc *rpc, const char *op, json_t *args, int timeout_ms)
 	return rpc_call_upload(rpc, op, args, NULL, 0, timeout_ms);
 }
 
+/* The state of a connection before any socket (factored out of rpc_open
+ * so the reply parsing can be driven without a server). */
+struct rpc *
+rpc_offline(void)
+{
+	struct rpc	*rpc;
+
+	rpc = xcalloc(1, sizeof *rpc);
+	rpc->fd = -1;
+	rpc->next_id = 1;
+	STAILQ_INIT(&rpc->ready);
+	return rpc;
+}
+
+/* What rpc_io() does with the bytes it read, for bytes from elsewhere. */
+int
+rpc_feed(struct rpc *rpc, const void *p, size_t len)
+{
+	if (rpc->broken)
+		return -1;
+	buf_add(&rpc->in, p, len);
+	return rpc_parse(rpc);
+}
+
 struct rpc *
 rpc_open(const struct rpc_options *o, char **cause)
 {
@@ -400,10 +424,7 @@ rpc_open(const struct rpc_options *o, char **cause)
 		port[-2] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
-	rpc = xcalloc(1, sizeof *rpc);
-	rpc->fd = -1;
-	rpc->next_id = 1;
-	STAILQ_INIT(&rpc->ready);
+	rpc = rpc_offline();
 	if ((rpc->ctx = tls_client_ctx(o->ca, o->cert, o->key, cause)) == NULL)
 		goto fail;
 	if ((rpc->ssl = tls_connect(rpc->ctx, host, port, timeout,

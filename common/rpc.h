@@ -38,6 +38,12 @@ struct rpc;
  * rpc_open_error tells the kind) on failure. */
 struct rpc	*rpc_open(const struct rpc_options *, char **cause);
 void		 rpc_close(struct rpc *);
+/* A connection with no server behind it, fed by rpc_feed(): the reply
+ * parsing alone, for tests and fuzzing. rpc_open() starts from one. */
+struct rpc	*rpc_offline(void);
+/* Take bytes as if read from the server and queue the complete replies.
+ * -1 when they break the protocol (see rpc_error). */
+int		 rpc_feed(struct rpc *, const void *, size_t);
 int		 rpc_fd(struct rpc *);
 
 /* Queue a request; args is stolen (NULL: {}). An upload, when given, is

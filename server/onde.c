@@ -65,6 +65,7 @@ struct onde_reader {
 	void			*row_arg;
 	int			 line;		/* physical line of the record */
 	int			 embedded;	/* line breaks inside its quotes */
+	int			 nul_line;	/* of a NUL byte in it; 0: none */
 	int			 header_done;
 	int			 stop;		/* header unusable */
 	/* The current record: its fields' bytes, NUL-separated, in one
@@ -587,9 +588,14 @@ onde_field_cb(void *s, size_t len, void *arg)
 	struct onde_reader	*r = arg;
 	const char		*p = s, *end = p + len;
 
-	/* Line breaks inside quotes are physical lines too. */
-	for (; p != NULL && p < end; p++)
+	/* Line breaks inside quotes are physical lines too. A NUL byte would
+	 * silently cut the field short once it is a C string: note its line,
+	 * the record is refused whole. */
+	for (; p != NULL && p < end; p++) {
+		if (*p == '\0' && r->nul_line == 0)
+			r->nul_line = r->line + r->embedded;
 		r->embedded += *p == '\n';
+	}
 
 	if (r->nfields == r->size) {
 		r->size = r->size == 0 ? 32 : r->size * 2;
@@ -613,7 +619,15 @@ onde_record_cb(int c, void *arg)
 	 * an empty line: that counts physical lines. */
 	for (i = 0; i < r->nfields; i++)
 		r->fields[i] = (char *)r->record.data + r->offsets[i];
-	if (r->nfields > 0 && !r->stop) {
+	if (r->nfields > 0 && !r->stop && r->nul_line != 0) {
+		onde_error(r->res, r->nul_line, NULL, "caractère nul (octet "
+		    "0x00) : le fichier est endommagé");
+		/* Without its header nothing after it can be read. */
+		if (!r->header_done)
+			r->stop = 1;
+		else
+			r->res->lines++;
+	} else if (r->nfields > 0 && !r->stop) {
 		if (!r->header_done)
 			onde_header(r);
 		else
@@ -621,6 +635,7 @@ onde_record_cb(int c, void *arg)
 	}
 	buf_reset(&r->record);
 	r->nfields = 0;
+	r->nul_line = 0;
 	r->line += r->embedded;
 	r->embedded = 0;
 	if (c == '\n')
@@ -699,7 +714,7 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 	struct buf		 converted;
 	const char		*text = data;
 	unsigned		 bad_byte = 0;
-	int			 bad_line = 1;
+	int			 bad_line = 1, physical;
 
 	memset(res, 0, sizeof *res);
 	memset(&r, 0, sizeof r);
@@ -740,13 +755,15 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 	onde_csv_init(&p);
 	/* Feed line by line so a parse error names its line; after one, start
 	 * afresh on the next line so later errors are found too. */
-	while (len > 0 && !r.stop) {
+	for (physical = 1; len > 0 && !r.stop; physical++) {
 		const char	*nl = memchr(text, '\n', len);
 		size_t		 n = nl != NULL ? (size_t)(nl - text) + 1 : len;
 
 		if (csv_parse(&p, text, n, onde_field_cb, onde_record_cb,
 		    &r) != n) {
-			onde_error(res, r.line, NULL, "guillemets mal placés "
+			/* Not r.line: a quoted value may have started lines
+			 * above, and those lines must count for the next. */
+			onde_error(res, physical, NULL, "guillemets mal placés "
 			    "(un champ entre guillemets doit s'y terminer, "
 			    "et un guillemet s'y double)");
 			csv_free(&p);
@@ -754,7 +771,8 @@ onde_read(const void *data, size_t len, onde_row_fn row_fn, void *arg,
 			buf_reset(&r.record);
 			r.nfields = 0;
 			r.embedded = 0;
-			r.line++;
+			r.nul_line = 0;
+			r.line = physical + 1;
 		}
 		text += n;
 		len -= n;

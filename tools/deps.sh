@@ -3,7 +3,8 @@
 # and run. As root it runs apt-get; otherwise it prints the command to run.
 set -eu
 
-PACKAGES="build-essential pkg-config clang
+# libclang-rt-dev: libFuzzer for make fuzz (clang only recommends it).
+PACKAGES="build-essential pkg-config clang libclang-rt-dev
 libncurses-dev libpq-dev libssl-dev libhpdf-dev libssh-dev libjansson-dev
 libcurl4-openssl-dev libqrencode-dev libcmocka-dev libmicrohttpd-dev
 libinih-dev libcsv-dev postgresql postgresql-contrib fonts-dejavu-core poppler-utils

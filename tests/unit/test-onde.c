@@ -1067,6 +1067,39 @@ test_multiline_value_keeps_numbers(void **state)
 	free(data);
 }
 
+/* A stray quote in a value over two lines: named on its own line, and the
+ * lines after it keep their numbers. */
+static void
+test_multiline_stray_quote_keeps_numbers(void **state)
+{
+	const char		*lines[3];
+	char			 l3[1100], l5[1100];
+	char			*data;
+	struct onde_result	 res;
+	struct sink		 s;
+
+	(void)state;
+	/* Lines 3 and 4 are one record, broken on line 4. */
+	snprintf(l3, sizeof l3, "%s", line_with(NOM_ELEVE, "\"Mar\ntin\"x"));
+	snprintf(l5, sizeof l5, "%s", line_with(STATUT, "x"));
+	lines[0] = good_line();		/* 2 */
+	lines[1] = l3;			/* 3-4 */
+	lines[2] = l5;			/* 5 */
+	data = file_of("\n", lines, 3);
+	assert_int_equal(run(data, strlen(data), &s, &res), -1);
+	if (res.total_errors != 2) {
+		print_error("expected 2 errors, got %zu\n", res.total_errors);
+		dump_errors(&res);
+		fail();
+	}
+	ERROR_AT(&res, 0, 4, NULL, "guillemet");
+	ERROR_AT(&res, 1, 5, "statut", NULL);
+	assert_int_equal(s.calls, 1);
+	onde_result_free(&res);
+	buf_free(&s.out);
+	free(data);
+}
+
 /* An empty file, blank lines only, or a header alone: refused. */
 static void
 test_empty_and_header_only(void **state)
@@ -1176,6 +1209,111 @@ test_errors_json(void **state)
 	onde_result_free(&res);
 	buf_free(&s.out);
 	free(data);
+}
+
+/* Every '#' of the text (a new string) as a NUL byte, which a literal
+ * cannot hold; the length stays that of the text. */
+static char *
+with_nul(const char *text, size_t *len)
+{
+	char	*data = strdup(text), *p;
+
+	assert_non_null(data);
+	*len = strlen(data);
+	for (p = data; (p = strchr(p, '#')) != NULL; p++)
+		*p = '\0';
+	return data;
+}
+
+/* A NUL byte is a bad line, in either encoding, never a field cut short:
+ * "Martin\0" must not pass for "Martin". */
+static void
+test_nul_byte(void **state)
+{
+	const char		*lines[3];
+	char			 l3[1100], l4[1100], want[200];
+	char			*utf8, *cp, *data;
+	struct onde_result	 res;
+	struct sink		 s;
+	json_t			*a;
+	size_t			 i, len;
+
+	(void)state;
+	/* Another pupil, so that only the NUL byte can make line 3 bad. */
+	snprintf(l3, sizeof l3, "%s", line_withv(ELEVE_ID, "E3", INE, "",
+	    NOM_ELEVE, "Martin#", -1));
+	snprintf(l4, sizeof l4, "%s", line_withv(ELEVE_ID, "E9", INE,
+	    "9876543210B", STATUT, "x", -1));
+	lines[0] = good_line();		/* 2 */
+	lines[1] = l3;			/* 3 */
+	lines[2] = l4;			/* 4 */
+	utf8 = file_of("\n", lines, 3);
+	cp = to_cp1252(utf8);
+	for (i = 0; i < 2; i++) {
+		data = with_nul(i == 0 ? utf8 : cp, &len);
+		assert_int_equal(run(data, len, &s, &res), -1);
+		assert_int_equal(res.encoding, i == 0 ? ONDE_UTF8 :
+		    ONDE_CP1252);
+		if (res.total_errors != 2) {
+			print_error("expected 2 errors, got %zu\n",
+			    res.total_errors);
+			dump_errors(&res);
+			fail();
+		}
+		ERROR_AT(&res, 0, 3, NULL, "caractère nul");
+		/* The line after it is still read and checked. */
+		ERROR_AT(&res, 1, 4, "statut", NULL);
+		assert_int_equal(res.lines, 3);
+		assert_int_equal(s.calls, 1);
+		COPY_IS(&s, GOOD_COPY(2));
+		a = onde_errors_json(&res);
+		snprintf(want, sizeof want, "ligne 3 : %s",
+		    res.errors[0].reason);
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(a, 0), "text")), want);
+		json_decref(a);
+		onde_result_free(&res);
+		buf_free(&s.out);
+		free(data);
+	}
+	free(utf8);
+	free(cp);
+
+	/* Inside a quoted value over two lines: the line of the byte. */
+	snprintf(l3, sizeof l3, "%s", line_with(ECOLE, "\"\xc3\x89" "cole\n"
+	    "Jau#r\xc3\xa8s\""));
+	snprintf(l4, sizeof l4, "%s", line_with(NIVEAU, "XX"));
+	lines[1] = l3;			/* 3-4 */
+	lines[2] = l4;			/* 5 */
+	utf8 = file_of("\n", lines, 3);
+	data = with_nul(utf8, &len);
+	assert_int_equal(run(data, len, &s, &res), -1);
+	if (res.total_errors != 2) {
+		print_error("expected 2 errors, got %zu\n", res.total_errors);
+		dump_errors(&res);
+		fail();
+	}
+	ERROR_AT(&res, 0, 4, NULL, "caractère nul");
+	ERROR_AT(&res, 1, 5, "niveau", NULL);
+	onde_result_free(&res);
+	buf_free(&s.out);
+	free(data);
+	free(utf8);
+
+	/* In the header: nothing after it can be read. */
+	lines[1] = l4;
+	utf8 = file_of("\n", lines, 2);
+	utf8[5] = '#';			/* "uai;e#ole" */
+	data = with_nul(utf8, &len);
+	assert_int_equal(run(data, len, &s, &res), -1);
+	ONE_ERROR(&res);
+	ERROR_AT(&res, 0, 1, NULL, "caractère nul");
+	assert_int_equal(res.lines, 0);
+	assert_int_equal(s.calls, 0);
+	onde_result_free(&res);
+	buf_free(&s.out);
+	free(data);
+	free(utf8);
 }
 
 /* The row callback returning -1 stops the reading. */
@@ -1292,9 +1430,11 @@ main(void)
 		cmocka_unit_test(test_bad_lines_after_stray_quote),
 		cmocka_unit_test(test_blank_lines_keep_numbers),
 		cmocka_unit_test(test_multiline_value_keeps_numbers),
+		cmocka_unit_test(test_multiline_stray_quote_keeps_numbers),
 		cmocka_unit_test(test_empty_and_header_only),
 		cmocka_unit_test(test_max_errors),
 		cmocka_unit_test(test_errors_json),
+		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_row_stop),
 		cmocka_unit_test(test_contradictions),
 	};
