@@ -206,6 +206,47 @@ proto_parse(const unsigned char *p, size_t len, const char **cause)
 	return msg;
 }
 
+int
+proto_request_parse(const unsigned char *p, size_t len,
+    struct proto_request *r, const char **cause)
+{
+	json_t	*id, *op;
+
+	memset(r, 0, sizeof *r);
+	if ((r->msg = proto_parse(p, len, cause)) == NULL)
+		return -1;
+	id = json_object_get(r->msg, "id");
+	op = json_object_get(r->msg, "op");
+	r->args = json_object_get(r->msg, "args");
+	if (!json_is_integer(id) || !json_is_string(op) ||
+	    (r->args != NULL && !json_is_object(r->args))) {
+		json_decref(r->msg);
+		memset(r, 0, sizeof *r);
+		*cause = "request without id, op or args";
+		return -1;
+	}
+	r->id = json_integer_value(id);
+	r->op = proto_op_lookup(json_string_value(op));
+	return 0;
+}
+
+int
+proto_blob_parse(const json_t *msg, size_t *size, const char **sha256)
+{
+	json_t		*blob = json_object_get(msg, "blob");
+	json_int_t	 n;
+	const char	*sha;
+
+	n = json_integer_value(json_object_get(blob, "size"));
+	sha = json_string_value(json_object_get(blob, "sha256"));
+	if (!json_is_object(blob) || n <= 0 || n > PROTO_BLOB_MAX ||
+	    sha == NULL || strlen(sha) != 64)
+		return -1;
+	*size = (size_t)n;
+	*sha256 = sha;
+	return 0;
+}
+
 json_t *
 proto_reply_ok(json_int_t id, json_t *result)
 {

@@ -110,6 +110,24 @@ int	proto_frame_peek(const struct buf *in, size_t max,
 /* Parse a payload as a JSON object; NULL with a reason if it is not one. */
 json_t	*proto_parse(const unsigned char *, size_t, const char **cause);
 
+/* A request frame, parsed and checked for shape. */
+struct proto_request {
+	json_t		*msg;	/* the whole message; the caller frees it */
+	json_int_t	 id;
+	int		 op;	/* enum proto_op, or -1 for an unknown name */
+	json_t		*args;	/* an object, NULL when absent */
+};
+/*
+ * Parse a request: a JSON object with an integer "id", a string "op" and,
+ * if present, an object "args". -1 with a cause if it is not one (a
+ * protocol violation); an unknown operation is not one (op = -1).
+ */
+int	 proto_request_parse(const unsigned char *, size_t,
+	    struct proto_request *, const char **cause);
+/* The "blob" member announcing a binary payload: its size (1 to
+ * PROTO_BLOB_MAX) and hex SHA-256. -1 if absent or malformed. */
+int	 proto_blob_parse(const json_t *msg, size_t *size, const char **sha256);
+
 /* Build the reply objects. */
 json_t	*proto_reply_ok(json_int_t id, json_t *result);
 json_t	*proto_reply_error(json_int_t id, enum proto_error, const char *message);

@@ -591,17 +591,13 @@ conn_dispatch(struct conn *c, struct job *job)
 static int
 conn_upload_start(struct conn *c, struct job *job)
 {
-	json_t		*blob = json_object_get(job->req.msg, "blob");
-	json_int_t	 size;
 	const char	*sha;
+	size_t		 size;
 
-	size = json_integer_value(json_object_get(blob, "size"));
-	sha = json_string_value(json_object_get(blob, "sha256"));
-	if (!json_is_object(blob) || size <= 0 || size > PROTO_BLOB_MAX ||
-	    sha == NULL || strlen(sha) != 64)
+	if (proto_blob_parse(job->req.msg, &size, &sha) == -1)
 		return -1;
 	c->upload = job;
-	c->upload_size = (size_t)size;
+	c->upload_size = size;
 	c->upload_got = 0;
 	snprintf(job->req.upload_sha256, sizeof job->req.upload_sha256, "%s",
 	    sha);
@@ -641,51 +637,40 @@ conn_upload_frame(struct conn *c, const unsigned char *p, size_t len)
 static void
 conn_request(struct conn *c, const unsigned char *p, size_t len)
 {
-	json_t		*msg, *id, *op, *args;
-	struct job	*job;
-	const char	*cause;
-	int		 opi;
+	struct proto_request	 r;
+	struct job		*job;
+	const char		*cause;
 
-	if ((msg = proto_parse(p, len, &cause)) == NULL) {
+	if (proto_request_parse(p, len, &r, &cause) == -1) {
 		conn_violation(c, cause);
 		return;
 	}
-	id = json_object_get(msg, "id");
-	op = json_object_get(msg, "op");
-	args = json_object_get(msg, "args");
-	if (!json_is_integer(id) || !json_is_string(op) ||
-	    (args != NULL && !json_is_object(args))) {
-		json_decref(msg);
-		conn_violation(c, "request without id, op or args");
-		return;
-	}
-	opi = proto_op_lookup(json_string_value(op));
-	if (!c->hello && opi != OP_HELLO) {
-		json_decref(msg);
+	if (!c->hello && r.op != OP_HELLO) {
+		json_decref(r.msg);
 		conn_violation(c, "request before hello");
 		return;
 	}
-	if (opi == -1) {
-		conn_reply(c, proto_reply_error(json_integer_value(id),
-		    E_INVALID, "Opération inconnue."));
-		json_decref(msg);
+	if (r.op == -1) {
+		conn_reply(c, proto_reply_error(r.id, E_INVALID,
+		    "Opération inconnue."));
+		json_decref(r.msg);
 		return;
 	}
-	if (opi == OP_HELLO) {
-		conn_hello(c, json_integer_value(id), args);
-		json_decref(msg);
+	if (r.op == OP_HELLO) {
+		conn_hello(c, r.id, r.args);
+		json_decref(r.msg);
 		return;
 	}
 
 	job = xcalloc(1, sizeof *job);
 	job->conn = c;
 	job->req.conn_id = c->id;
-	job->req.id = json_integer_value(id);
-	job->req.op = (enum proto_op)opi;
-	job->req.msg = msg;
-	if (args == NULL)
-		json_object_set_new(msg, "args", json_object());
-	job->req.args = json_object_get(msg, "args");
+	job->req.id = r.id;
+	job->req.op = (enum proto_op)r.op;
+	job->req.msg = r.msg;
+	if (r.args == NULL)
+		json_object_set_new(r.msg, "args", json_object());
+	job->req.args = json_object_get(r.msg, "args");
 	job->req.peer = c->peer;
 	job->req.channel = c->channel;
 	job->req.addr = c->host;

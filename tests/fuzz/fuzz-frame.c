@@ -96,62 +96,48 @@ static void
 fuzz_request(struct fuzz_conn *c, const unsigned char *p, size_t len)
 {
 	const struct proto_op_info	*info;
-	json_t				*msg, *id, *op, *args, *blob;
+	struct proto_request		 r;
 	const char			*cause, *sha;
-	json_int_t			 size;
-	int				 opi;
+	size_t				 size;
 
-	if ((msg = proto_parse(p, len, &cause)) == NULL) {
+	if (proto_request_parse(p, len, &r, &cause) == -1) {
 		fuzz_violation(c);
 		return;
 	}
-	id = json_object_get(msg, "id");
-	op = json_object_get(msg, "op");
-	args = json_object_get(msg, "args");
-	if (!json_is_integer(id) || !json_is_string(op) ||
-	    (args != NULL && !json_is_object(args))) {
-		json_decref(msg);
+	if (!c->hello && r.op != OP_HELLO) {
+		json_decref(r.msg);
 		fuzz_violation(c);
 		return;
 	}
-	opi = proto_op_lookup(json_string_value(op));
-	if (!c->hello && opi != OP_HELLO) {
-		json_decref(msg);
-		fuzz_violation(c);
+	if (r.op == -1) {
+		fuzz_reply(c, proto_reply_error(r.id, E_INVALID,
+		    "Opération inconnue."));
+		json_decref(r.msg);
 		return;
 	}
-	if (opi == -1) {
-		fuzz_reply(c, proto_reply_error(json_integer_value(id),
-		    E_INVALID, "Opération inconnue."));
-		json_decref(msg);
+	if (r.op == OP_HELLO) {
+		fuzz_hello(c, r.id, r.args);
+		json_decref(r.msg);
 		return;
 	}
-	if (opi == OP_HELLO) {
-		fuzz_hello(c, json_integer_value(id), args);
-		json_decref(msg);
-		return;
-	}
-	info = proto_op((enum proto_op)opi);
-	if (strcmp(info->name, json_string_value(op)) != 0)
+	info = proto_op((enum proto_op)r.op);
+	if (strcmp(info->name, json_string_value(json_object_get(r.msg,
+	    "op"))) != 0)
 		abort();
 	if (info->flags & OPF_UPLOAD) {
-		blob = json_object_get(msg, "blob");
-		size = json_integer_value(json_object_get(blob, "size"));
-		sha = json_string_value(json_object_get(blob, "sha256"));
-		if (!json_is_object(blob) || size <= 0 ||
-		    size > PROTO_BLOB_MAX || sha == NULL || strlen(sha) != 64) {
-			json_decref(msg);
+		if (proto_blob_parse(r.msg, &size, &sha) == -1) {
+			json_decref(r.msg);
 			fuzz_violation(c);
 			return;
 		}
-		c->upload_size = (size_t)size;
+		c->upload_size = size;
 		buf_reset(&c->upload);
 		memcpy(c->upload_sha256, sha, sizeof c->upload_sha256);
-		json_decref(msg);
+		json_decref(r.msg);
 		return;
 	}
 	/* The request itself comes back: it is re-encoded whole. */
-	fuzz_reply(c, proto_reply_ok(json_integer_value(id), msg));
+	fuzz_reply(c, proto_reply_ok(r.id, r.msg));
 }
 
 /* One frame of an upload; answered when it is whole. */
