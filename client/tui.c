@@ -2,8 +2,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -713,9 +713,7 @@ tui_download_path(const char *name)
 char *
 tui_save_document(struct tui *t, const struct rpc_reply *r)
 {
-	char	*path, *tmp;
-	FILE	*f;
-	int	 fd, ok;
+	char	*path, *cause;
 
 	if (r->blob == NULL || r->blob_name == NULL ||
 	    strchr(r->blob_name, '/') != NULL) {
@@ -727,24 +725,13 @@ tui_save_document(struct tui *t, const struct rpc_reply *r)
 		    strerror(errno));
 		return NULL;
 	}
-	xasprintf(&tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || (f = fdopen(fd, "wb")) == NULL) {
-		tui_status(t, 1, "%s : %s", tmp, strerror(errno));
-		free(tmp);
+	if (settings_write_document(path, r->blob, r->blob_len,
+	    &cause) == -1) {
+		tui_status(t, 1, "%s", cause);
+		free(cause);
 		free(path);
 		return NULL;
 	}
-	ok = fwrite(r->blob, 1, r->blob_len, f) == r->blob_len;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) == -1) {
-		tui_status(t, 1, "%s : %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		free(path);
-		return NULL;
-	}
-	free(tmp);
 	return path;
 }
 
