@@ -60,6 +60,8 @@ login_done(struct tui *t, struct rpc_reply *r, void *arg)
 	 * filters and scroll positions. */
 	for (i = 0; i < TAB__COUNT; i++) {
 		if (t->tabs[i] != NULL) {
+			if (t->tabs[i]->data != NULL)
+				tui_forget(t, t->tabs[i]->data);
 			t->tabs[i]->free(t->tabs[i]);
 			free(t->tabs[i]);
 		}

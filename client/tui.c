@@ -240,9 +240,16 @@ tui_push(struct tui *t, struct screen *s)
 void
 tui_pop(struct tui *t)
 {
+	struct screen	*s;
+
 	if (t->noverlays == 0)
 		return;
-	screen_free(t->overlays[--t->noverlays]);
+	s = t->overlays[--t->noverlays];
+	/* Its requests go with it: a reply that comes later is dropped. */
+	if (s->data != NULL)
+		tui_forget(t, s->data);
+	tui_forget(t, s);
+	screen_free(s);
 	t->dirty = 1;
 }
 
@@ -346,6 +353,19 @@ tui_request(struct tui *t, const char *op, json_t *args, tui_callback cb,
 	rpc_io(t->rpc);
 }
 
+void
+tui_forget(struct tui *t, void *arg)
+{
+	struct pending	*p;
+
+	/* Kept in the list, without a callback: the reply still comes, and
+	 * tui_busy() is still true while the server works on it. */
+	for (p = t->pending; p != NULL; p = p->next) {
+		if (p->arg == arg)
+			p->cb = NULL;
+	}
+}
+
 int
 tui_busy(struct tui *t)
 {
@@ -407,6 +427,8 @@ resume_done(struct tui *t, struct rpc_reply *r, void *arg)
 		/* The session did not survive: log in again. */
 		json_decref(t->session);
 		t->session = NULL;
+		/* A progress bar among them goes too. */
+		t->progress = NULL;
 		while (t->noverlays > 0)
 			tui_pop(t);
 		if (t->login == NULL)

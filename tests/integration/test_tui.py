@@ -1,7 +1,8 @@
 """ecadm in a detached tmux, read back with capture-pane: login, the
 Responsables tab (filters, ticks, notification, account card, reset), the
-state screen against ecadmctl, sizes from 80x24 to 120x40, and a server
-that goes away in the middle of a session."""
+state screen against ecadmctl, sizes from 80x24 to 120x40, a server that
+goes away in the middle of a session, and an account card closed before
+the server answered."""
 
 import json
 import os
@@ -346,6 +347,58 @@ class TestLostServer(TuiCase):
         d.start()
         screen = t.wait_for("Connexion rétablie", timeout=15)
         self.assertIn("lignes", screen)
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
+class TestAccountCardClosedEarly(TuiCase):
+    def test_reply_after_the_card_closed(self):
+        """The card's show request is still running when the card is
+        closed: its late reply must be dropped, not written into the
+        freed card (the ASan run of make check reports it otherwise). The
+        server is held back by a lock on the accounts."""
+        S, d = self.school()
+        logins = [r["login"] for r in self.s.ctl_json("search", user=d)
+                  if r["login"]]
+        # A login no other one starts with: the text filter keeps one row.
+        login = next(l for l in logins
+                     if not any(o != l and o.startswith(l) for o in logins))
+        t = self.logged_in("card-early", d)
+        t.keys("/")
+        t.text(login)
+        t.keys("Enter")
+        t.wait_for("1 ligne ")
+        shows = self.s.main.read_log().count(" show ok (")
+        lock = subprocess.Popen(
+            [os.path.join(harness.pg_bindir(), "psql"), "-X", "-q", "-A",
+             "-t", "-v", "ON_ERROR_STOP=1", self.s.database_url()],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=self.s.env())
+        try:
+            lock.stdin.write("begin;\nlock table accounts in access "
+                             "exclusive mode;\nselect 'locked';\n")
+            lock.stdin.flush()
+            self.assertEqual(lock.stdout.readline().strip(), "locked")
+            t.keys("Enter")
+            t.wait_for("Chargement")
+            t.keys("Escape")
+            t.wait_for("Fiche du compte", absent=True)
+        finally:
+            lock.stdin.write("rollback;\n")
+            lock.stdin.close()
+            lock.wait(10)
+            lock.stdout.close()
+        deadline = time.time() + 10
+        while self.s.main.read_log().count(" show ok (") == shows:
+            self.assertLess(time.time(), deadline, "the show never ended")
+            time.sleep(0.1)
+        time.sleep(0.5)
+        with open(self.stderr_file) as f:
+            report = harness.sanitizer_report(f.read())
+        self.assertIsNone(report, report)
+        # Still alive and answering keys.
+        t.keys("Down")
+        t.wait_for("1 ligne ")
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
 
