@@ -1145,6 +1145,8 @@ main(int argc, char **argv)
 
 	utf8_locale_init();
 	log_init("ecadmctl", LOG_LEVEL_WARN, 0);
+	/* A server gone between two writes is an error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&ctl, 0, sizeof ctl);
 	if (settings_load(&ctl.s, &cause) == -1) {
 		fprintf(stderr, "ecadmctl : %s\n", cause);

@@ -29,6 +29,11 @@ struct pending {
 	struct pending	*next;
 };
 
+/* The signal that asked ecadm to stop, and the mask the loop waits with
+ * (the one it had, with those signals open). */
+static volatile sig_atomic_t	 tui_signal;
+static sigset_t			 tui_waitmask;
+
 static const char *const tab_names[TAB__COUNT] = {
 	"Responsables", "État des comptes", "Journal", "Aide",
 };
@@ -42,11 +47,50 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* fatal() and fatalx(): give the terminal back before the message. */
 static void
 tui_fatal_hook(void)
 {
 	if (!isendwin())
 		endwin();
+}
+
+/* SIGTERM, SIGHUP, SIGINT: only noted; the loop ends and tui_end runs. */
+static void
+tui_on_signal(int sig)
+{
+	tui_signal = sig;
+}
+
+/*
+ * Stop on SIGTERM, SIGHUP and SIGINT the way q does: the loop ends, the
+ * terminal is restored (endwin leaves cbreak, noecho and the alternate
+ * screen), then the program dies of the signal (main). The signals stay
+ * blocked except while the loop waits in ppoll, so none lands in the middle
+ * of a redraw, and none is lost between a check and the wait. These
+ * handlers replace the ones initscr() installed, which exit from inside the
+ * handler.
+ */
+static void
+tui_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &tui_waitmask);
+	sigdelset(&tui_waitmask, SIGTERM);
+	sigdelset(&tui_waitmask, SIGHUP);
+	sigdelset(&tui_waitmask, SIGINT);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tui_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 void
@@ -65,6 +109,7 @@ tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 
 	log_set_fatal_hook(tui_fatal_hook);
 	initscr();
+	tui_signals();
 	cbreak();
 	noecho();
 	nonl();
@@ -638,12 +683,16 @@ int
 tui_run(struct tui *t)
 {
 	struct pollfd	pfd[2];
-	struct timespec	start, end;
+	struct timespec	start, end, timeout;
 	wint_t		ch;
 	long		wait;
 	int		r;
 
 	while (t->running) {
+		if (tui_signal != 0) {
+			t->signal = tui_signal;
+			break;
+		}
 		if (t->dirty)
 			tui_draw(t);
 		pfd[0].fd = STDIN_FILENO;
@@ -654,10 +703,14 @@ tui_run(struct tui *t)
 		/* Animate the progress bar while the server works. */
 		wait = !t->connected ? t->retry_at - now_ms() :
 		    t->progress != NULL ? 150 : 1000;
-		if (poll(pfd, 2, wait < 0 ? 0 : (int)wait) == -1) {
+		if (wait < 0)
+			wait = 0;
+		timeout.tv_sec = wait / 1000;
+		timeout.tv_nsec = (wait % 1000) * 1000000;
+		if (ppoll(pfd, 2, &timeout, &tui_waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("poll");
+			fatal("ppoll");
 		}
 		if (t->connected && pfd[1].revents != 0) {
 			if (rpc_io(t->rpc) == -1) {

@@ -101,10 +101,13 @@ struct tui {
 	void		*trace;
 	/* The progress bar open while a document arrives, if any. */
 	struct progress	*progress;
+	/* The signal that ended tui_run (SIGTERM, SIGHUP, SIGINT), or 0. */
+	int		 signal;
 };
 
 void	 tui_init(struct tui *, struct settings *, struct rpc *);
 void	 tui_end(struct tui *);
+/* Run until q, or a signal (then t->signal is set). */
 int	 tui_run(struct tui *);
 void	 tui_quit(struct tui *);
 /* Send a request; cb runs with the reply, or NULL if the connection
