@@ -7,6 +7,8 @@
 #   make demo         a private database, the daemons and ecadm on a demo school
 #   make serve/stop   the same stack in the background, for scripts (var/env)
 #   make bench        the benchmarks of DESIGN.md §10 (BENCH=name to pick)
+#   make stress       staff traffic beside abusive clients (STRESS_TIME=s,
+#                     STRESS_DEMO=1 against the make serve stack)
 #   make install      PREFIX=/usr/local DESTDIR=
 
 VERSION		 = 0.1.0
@@ -17,6 +19,8 @@ MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 DESTDIR		?=
 SANITIZE	?=
+STRESS_TIME	?= 300
+STRESS_DEMO	?=
 
 ifeq ($(SANITIZE),)
 BUILD		?= build
@@ -99,7 +103,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
-	check-fuzz fuzz demo serve stop bench install clean
+	check-fuzz fuzz demo serve stop bench stress install clean
 
 all: $(PROGRAMS)
 
@@ -249,6 +253,17 @@ $(BUILD)/bench/search-load: bench/search-load.c $(COMMON_OBJS)
 bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
     $(BUILD)/bench/search-load
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
+
+# $< and the objects, not $^: -MMD adds the headers to the prerequisites.
+$(BUILD)/bench/stress: bench/stress.c $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
+	    -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+
+stress: deps all $(BUILD)/bench/stress
+	ECADM_BUILD=$(BUILD) STRESS_TIME=$(STRESS_TIME) \
+	    STRESS_DEMO=$(STRESS_DEMO) /usr/bin/python3 bench/stress.py
 
 demo: deps all
 	@sh tools/stack.sh demo

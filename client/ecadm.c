@@ -4,6 +4,7 @@
  * screen) and opens the Responsables tab of the director's school.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ login_done(struct tui *t, struct rpc_reply *r, void *arg)
 	 * filters and scroll positions. */
 	for (i = 0; i < TAB__COUNT; i++) {
 		if (t->tabs[i] != NULL) {
+			if (t->tabs[i]->data != NULL)
+				tui_forget(t, t->tabs[i]->data);
 			t->tabs[i]->free(t->tabs[i]);
 			free(t->tabs[i]);
 		}
@@ -96,11 +99,14 @@ main(int argc, char **argv)
 	struct settings	 s;
 	struct tui	 t;
 	struct rpc	*rpc;
+	sigset_t	 set;
 	char		*cause;
 	int		 ch, status;
 
 	utf8_locale_init();
 	log_init("ecadm", LOG_LEVEL_WARN, 0);
+	/* A server gone between two writes is an error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (settings_load(&s, &cause) == -1) {
 		fprintf(stderr, "ecadm : %s\n", cause);
 		free(cause);
@@ -145,5 +151,14 @@ main(int argc, char **argv)
 	tui_end(&t);
 	rpc_close(rpc);
 	settings_free(&s);
+	if (t.signal != 0) {
+		/* The terminal is back: now die of the signal, so whoever
+		 * started us sees how we ended. */
+		sigemptyset(&set);
+		sigaddset(&set, t.signal);
+		signal(t.signal, SIG_DFL);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(t.signal);
+	}
 	return status;
 }

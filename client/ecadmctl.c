@@ -9,8 +9,8 @@
 #include <sys/ioctl.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,37 +612,39 @@ cmd_staff_totp(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* Write a received document: a temporary file, mode 0600 (it may carry
- * passwords), renamed into place once whole. */
+/* Write a received document (settings_write_document: mode 0600, no
+ * link followed, renamed into place once whole). */
 static int
 write_document(const char *path, const struct rpc_reply *r)
 {
-	char	*tmp;
-	FILE	*f;
-	int	 fd, ok;
+	char	*cause;
 
 	if (r->blob == NULL) {
 		fprintf(stderr, "ecadmctl : le serveur n'a pas envoyé de "
 		    "document\n");
 		return -1;
 	}
-	xasprintf(&tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || (f = fdopen(fd, "wb")) == NULL) {
-		fprintf(stderr, "ecadmctl : %s : %s\n", tmp, strerror(errno));
-		free(tmp);
+	if (settings_write_document(path, r->blob, r->blob_len,
+	    &cause) == -1) {
+		fprintf(stderr, "ecadmctl : %s\n", cause);
+		free(cause);
 		return -1;
 	}
-	ok = fwrite(r->blob, 1, r->blob_len, f) == r->blob_len;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) == -1) {
-		fprintf(stderr, "ecadmctl : %s : %s\n", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
 	return 0;
+}
+
+/* Refuse an output name before the server does the work (a notification
+ * whose sheets cannot be saved would have to be printed again). */
+static int
+check_document(const char *path)
+{
+	char	*cause;
+
+	if (settings_document_check(path, &cause) == 0)
+		return 0;
+	fprintf(stderr, "ecadmctl : %s\n", cause);
+	free(cause);
+	return -1;
 }
 
 /* One line of the import summary: "élèves : 480 (12 créés, …)". */
@@ -795,6 +797,12 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 	    (json_array_size(sel.logins) > 0) + sel.all;
 	if (optind != argc || !paper || out == NULL || kinds != 1)
 		usage_command();
+	if (check_document(out) == -1) {
+		json_decref(args);
+		json_decref(sel.classes);
+		json_decref(sel.logins);
+		return EXIT_USAGE;
+	}
 	selection_args(&sel, args, 0);
 	if ((res = ctl_call(ctl, "notify", args, &r)) == NULL)
 		return EXIT_REFUSED;
@@ -878,6 +886,12 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		json_decref(sel.logins);
 		usage_command();
 	}
+	if (check_document(out) == -1) {
+		json_decref(args);
+		json_decref(sel.classes);
+		json_decref(sel.logins);
+		return EXIT_USAGE;
+	}
 	json_object_set_new(args, "format", json_string(strcasecmp(dot,
 	    ".csv") == 0 ? "csv" : "pdf"));
 	selection_args(&sel, args, 1);
@@ -917,6 +931,8 @@ cmd_reset(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage_command();
+	if (out != NULL && check_document(out) == -1)
+		return EXIT_USAGE;
 	if ((res = ctl_call(ctl, "reset", json_pack("{s:s}", "login",
 	    argv[optind]), &r)) == NULL)
 		return EXIT_REFUSED;
@@ -1129,6 +1145,8 @@ main(int argc, char **argv)
 
 	utf8_locale_init();
 	log_init("ecadmctl", LOG_LEVEL_WARN, 0);
+	/* A server gone between two writes is an error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&ctl, 0, sizeof ctl);
 	if (settings_load(&ctl.s, &cause) == -1) {
 		fprintf(stderr, "ecadmctl : %s\n", cause);

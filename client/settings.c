@@ -151,6 +151,97 @@ settings_read_file(const char *path, size_t max, size_t *lenp, char **cause)
 	return data;
 }
 
+/* The refusal of a temporary name that already exists. */
+static void
+settings_tmp_exists(const char *tmp, char **cause)
+{
+	xasprintf(cause, "%s existe déjà (fichier laissé par une écriture "
+	    "interrompue, ou lien symbolique) : document non enregistré ; "
+	    "supprimez-le puis recommencez", tmp);
+}
+
+/* Whether path and path.tmp are free of links and odd files. */
+int
+settings_document_check(const char *path, char **cause)
+{
+	struct stat	 st;
+	char		*tmp;
+
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s : %s : document non enregistré (choisissez "
+		    "un autre nom)", path, S_ISLNK(st.st_mode) ?
+		    "c'est un lien symbolique" : "ce n'est pas un fichier");
+		return -1;
+	}
+	xasprintf(&tmp, "%s.tmp", path);
+	if (lstat(tmp, &st) == 0) {
+		settings_tmp_exists(tmp, cause);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/*
+ * Write a document received from the server. It may carry provisional
+ * passwords, and it is written where a hostile local user may have planted
+ * a symbolic link (a shared folder, a predictable name): the bytes go to
+ * PATH.tmp, created here and nowhere else (O_EXCL: an existing file or link
+ * of that name is an error; O_NOFOLLOW), mode 0600, then renamed over
+ * PATH once whole so a reader never sees half a document. A link at PATH
+ * itself is refused too: rename() would not follow it, but replacing a
+ * link the user did not expect to lose is not ours to decide.
+ */
+int
+settings_write_document(const char *path, const void *data, size_t len,
+    char **cause)
+{
+	const char	*p = data;
+	char		*tmp;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (settings_document_check(path, cause) == -1)
+		return -1;
+	xasprintf(&tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		/* Planted since the check: the open is what protects. */
+		if (errno == EEXIST || errno == ELOOP)
+			settings_tmp_exists(tmp, cause);
+		else
+			xasprintf(cause, "%s : %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	/* Whole and on disk before it takes the name. */
+	saved = len > 0 || fsync(fd) == -1 ? errno : 0;
+	if (close(fd) == -1 && saved == 0)
+		saved = errno;
+	if (saved == 0 && rename(tmp, path) == -1)
+		saved = errno;
+	if (saved != 0) {
+		xasprintf(cause, "%s : %s", path, strerror(saved));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
 /* Prompt on the terminal without echo. */
 static char *
 settings_prompt(const char *prompt)

@@ -46,6 +46,15 @@ int	 settings_password(struct settings *, int allow_prompt, char **cause);
 /* Connect to the configured server as program client. */
 struct rpc *settings_connect(const struct settings *, const char *client,
 	    char **cause);
+/* Write a received document at path (through path.tmp, created with
+ * O_EXCL and O_NOFOLLOW, mode 0600, then renamed); a link at either name
+ * is refused. -1 and *cause (French) on failure. */
+int	 settings_write_document(const char *path, const void *, size_t,
+	    char **cause);
+/* Whether a document could be written there (no link at path or
+ * path.tmp): checked before asking the server for it, so a refused name
+ * costs no notification. -1 and *cause (French) if not. */
+int	 settings_document_check(const char *path, char **cause);
 /* Read a whole file (at most max bytes); NULL and *cause on failure. */
 char	*settings_read_file(const char *path, size_t max, size_t *len,
 	    char **cause);

@@ -2,8 +2,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,11 @@ struct pending {
 	struct pending	*next;
 };
 
+/* The signal that asked ecadm to stop, and the mask the loop waits with
+ * (the one it had, with those signals open). */
+static volatile sig_atomic_t	 tui_signal;
+static sigset_t			 tui_waitmask;
+
 static const char *const tab_names[TAB__COUNT] = {
 	"Responsables", "État des comptes", "Journal", "Aide",
 };
@@ -42,11 +47,50 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* fatal() and fatalx(): give the terminal back before the message. */
 static void
 tui_fatal_hook(void)
 {
 	if (!isendwin())
 		endwin();
+}
+
+/* SIGTERM, SIGHUP, SIGINT: only noted; the loop ends and tui_end runs. */
+static void
+tui_on_signal(int sig)
+{
+	tui_signal = sig;
+}
+
+/*
+ * Stop on SIGTERM, SIGHUP and SIGINT the way q does: the loop ends, the
+ * terminal is restored (endwin leaves cbreak, noecho and the alternate
+ * screen), then the program dies of the signal (main). The signals stay
+ * blocked except while the loop waits in ppoll, so none lands in the middle
+ * of a redraw, and none is lost between a check and the wait. These
+ * handlers replace the ones initscr() installed, which exit from inside the
+ * handler.
+ */
+static void
+tui_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &tui_waitmask);
+	sigdelset(&tui_waitmask, SIGTERM);
+	sigdelset(&tui_waitmask, SIGHUP);
+	sigdelset(&tui_waitmask, SIGINT);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tui_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 }
 
 void
@@ -65,6 +109,7 @@ tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 
 	log_set_fatal_hook(tui_fatal_hook);
 	initscr();
+	tui_signals();
 	cbreak();
 	noecho();
 	nonl();
@@ -240,9 +285,16 @@ tui_push(struct tui *t, struct screen *s)
 void
 tui_pop(struct tui *t)
 {
+	struct screen	*s;
+
 	if (t->noverlays == 0)
 		return;
-	screen_free(t->overlays[--t->noverlays]);
+	s = t->overlays[--t->noverlays];
+	/* Its requests go with it: a reply that comes later is dropped. */
+	if (s->data != NULL)
+		tui_forget(t, s->data);
+	tui_forget(t, s);
+	screen_free(s);
 	t->dirty = 1;
 }
 
@@ -346,6 +398,19 @@ tui_request(struct tui *t, const char *op, json_t *args, tui_callback cb,
 	rpc_io(t->rpc);
 }
 
+void
+tui_forget(struct tui *t, void *arg)
+{
+	struct pending	*p;
+
+	/* Kept in the list, without a callback: the reply still comes, and
+	 * tui_busy() is still true while the server works on it. */
+	for (p = t->pending; p != NULL; p = p->next) {
+		if (p->arg == arg)
+			p->cb = NULL;
+	}
+}
+
 int
 tui_busy(struct tui *t)
 {
@@ -407,6 +472,8 @@ resume_done(struct tui *t, struct rpc_reply *r, void *arg)
 		/* The session did not survive: log in again. */
 		json_decref(t->session);
 		t->session = NULL;
+		/* A progress bar among them goes too. */
+		t->progress = NULL;
 		while (t->noverlays > 0)
 			tui_pop(t);
 		if (t->login == NULL)
@@ -616,12 +683,16 @@ int
 tui_run(struct tui *t)
 {
 	struct pollfd	pfd[2];
-	struct timespec	start, end;
+	struct timespec	start, end, timeout;
 	wint_t		ch;
 	long		wait;
 	int		r;
 
 	while (t->running) {
+		if (tui_signal != 0) {
+			t->signal = tui_signal;
+			break;
+		}
 		if (t->dirty)
 			tui_draw(t);
 		pfd[0].fd = STDIN_FILENO;
@@ -632,10 +703,14 @@ tui_run(struct tui *t)
 		/* Animate the progress bar while the server works. */
 		wait = !t->connected ? t->retry_at - now_ms() :
 		    t->progress != NULL ? 150 : 1000;
-		if (poll(pfd, 2, wait < 0 ? 0 : (int)wait) == -1) {
+		if (wait < 0)
+			wait = 0;
+		timeout.tv_sec = wait / 1000;
+		timeout.tv_nsec = (wait % 1000) * 1000000;
+		if (ppoll(pfd, 2, &timeout, &tui_waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
-			fatal("poll");
+			fatal("ppoll");
 		}
 		if (t->connected && pfd[1].revents != 0) {
 			if (rpc_io(t->rpc) == -1) {
@@ -713,9 +788,7 @@ tui_download_path(const char *name)
 char *
 tui_save_document(struct tui *t, const struct rpc_reply *r)
 {
-	char	*path, *tmp;
-	FILE	*f;
-	int	 fd, ok;
+	char	*path, *cause;
 
 	if (r->blob == NULL || r->blob_name == NULL ||
 	    strchr(r->blob_name, '/') != NULL) {
@@ -727,24 +800,13 @@ tui_save_document(struct tui *t, const struct rpc_reply *r)
 		    strerror(errno));
 		return NULL;
 	}
-	xasprintf(&tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1 || (f = fdopen(fd, "wb")) == NULL) {
-		tui_status(t, 1, "%s : %s", tmp, strerror(errno));
-		free(tmp);
+	if (settings_write_document(path, r->blob, r->blob_len,
+	    &cause) == -1) {
+		tui_status(t, 1, "%s", cause);
+		free(cause);
 		free(path);
 		return NULL;
 	}
-	ok = fwrite(r->blob, 1, r->blob_len, f) == r->blob_len;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) == -1) {
-		tui_status(t, 1, "%s : %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		free(path);
-		return NULL;
-	}
-	free(tmp);
 	return path;
 }
 

@@ -101,16 +101,25 @@ struct tui {
 	void		*trace;
 	/* The progress bar open while a document arrives, if any. */
 	struct progress	*progress;
+	/* The signal that ended tui_run (SIGTERM, SIGHUP, SIGINT), or 0. */
+	int		 signal;
 };
 
 void	 tui_init(struct tui *, struct settings *, struct rpc *);
 void	 tui_end(struct tui *);
+/* Run until q, or a signal (then t->signal is set). */
 int	 tui_run(struct tui *);
 void	 tui_quit(struct tui *);
 /* Send a request; cb runs with the reply, or NULL if the connection
- * broke first. The school setting is added to the arguments. */
+ * broke first. The school setting is added to the arguments. The request
+ * belongs to arg: an overlay passes its data (or itself), and when it
+ * closes (tui_pop) its requests are forgotten, so a late reply never
+ * reaches freed memory. */
 void	 tui_request(struct tui *, const char *op, json_t *args,
 	    tui_callback cb, void *arg);
+/* Forget the callbacks of the requests made for arg (not NULL): their
+ * replies will be dropped. For whoever frees arg with requests pending. */
+void	 tui_forget(struct tui *, void *arg);
 /* Whether a reply to some request is still awaited. */
 int	 tui_busy(struct tui *);
 void	 tui_status(struct tui *, int error, const char *, ...)

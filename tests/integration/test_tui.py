@@ -1,12 +1,14 @@
 """ecadm in a detached tmux, read back with capture-pane: login, the
 Responsables tab (filters, ticks, notification, account card, reset), the
-state screen against ecadmctl, sizes from 80x24 to 120x40, and a server
-that goes away in the middle of a session."""
+state screen against ecadmctl, sizes from 80x24 to 120x40, a server that
+goes away in the middle of a session, an account card closed before the
+server answered, and the terminal given back after SIGTERM or SIGHUP."""
 
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import time
 import unittest
@@ -37,6 +39,13 @@ class Tmux:
     def resize(self, width, height):
         subprocess.run(["tmux", "-L", self.socket, "resize-window", "-t", "t",
                         "-x", str(width), "-y", str(height)], check=True)
+
+    def pane_pid(self):
+        """The process the pane runs (the sh that starts ecadm)."""
+        return int(subprocess.run(["tmux", "-L", self.socket,
+                                   "display-message", "-p", "-t", "t",
+                                   "#{pane_pid}"], check=True,
+                                  capture_output=True, text=True).stdout)
 
     def screen(self):
         return subprocess.run(["tmux", "-L", self.socket, "capture-pane",
@@ -91,7 +100,9 @@ class TuiCase(unittest.TestCase):
         self.s.add_staff(director, "directeur", [S], "Direction U%d" % n)
         return S, director
 
-    def ecadm(self, name, env=None, width=100, height=30, port=None):
+    def ecadm(self, name, env=None, width=100, height=30, port=None,
+              after=""):
+        """ecadm in tmux; after: shell commands run once it exited."""
         self.downloads = os.path.join(self.s.dir, "dl-" + name)
         e = {"LANG": "C.UTF-8", "TERM": "screen-256color",
              "ECADM_SERVER": "127.0.0.1:%d" % (port or self.s.main.port),
@@ -101,8 +112,9 @@ class TuiCase(unittest.TestCase):
         self.status_file = os.path.join(self.s.dir, name + ".status")
         self.stderr_file = os.path.join(self.s.dir, name + ".stderr")
         t = Tmux(self.s, name, "sh -c %s" % shlex.quote(
-            "%s 2>%s; echo $? >%s" % (os.path.join(harness.BUILD, "ecadm"),
-                                     self.stderr_file, self.status_file)),
+            "%s 2>%s; echo $? >%s%s" % (os.path.join(harness.BUILD, "ecadm"),
+                                       self.stderr_file, self.status_file,
+                                       after)),
             e, width, height)
         self.addCleanup(t.close)
         return t
@@ -348,6 +360,106 @@ class TestLostServer(TuiCase):
         self.assertIn("lignes", screen)
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
+
+
+class TestAccountCardClosedEarly(TuiCase):
+    def test_reply_after_the_card_closed(self):
+        """The card's show request is still running when the card is
+        closed: its late reply must be dropped, not written into the
+        freed card (the ASan run of make check reports it otherwise). The
+        server is held back by a lock on the accounts."""
+        S, d = self.school()
+        logins = [r["login"] for r in self.s.ctl_json("search", user=d)
+                  if r["login"]]
+        # A login no other one starts with: the text filter keeps one row.
+        login = next(l for l in logins
+                     if not any(o != l and o.startswith(l) for o in logins))
+        t = self.logged_in("card-early", d)
+        t.keys("/")
+        t.text(login)
+        t.keys("Enter")
+        t.wait_for("1 ligne ")
+        shows = self.s.main.read_log().count(" show ok (")
+        lock = subprocess.Popen(
+            [os.path.join(harness.pg_bindir(), "psql"), "-X", "-q", "-A",
+             "-t", "-v", "ON_ERROR_STOP=1", self.s.database_url()],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=self.s.env())
+        try:
+            lock.stdin.write("begin;\nlock table accounts in access "
+                             "exclusive mode;\nselect 'locked';\n")
+            lock.stdin.flush()
+            self.assertEqual(lock.stdout.readline().strip(), "locked")
+            t.keys("Enter")
+            t.wait_for("Chargement")
+            t.keys("Escape")
+            t.wait_for("Fiche du compte", absent=True)
+        finally:
+            lock.stdin.write("rollback;\n")
+            lock.stdin.close()
+            lock.wait(10)
+            lock.stdout.close()
+        deadline = time.time() + 10
+        while self.s.main.read_log().count(" show ok (") == shows:
+            self.assertLess(time.time(), deadline, "the show never ended")
+            time.sleep(0.1)
+        time.sleep(0.5)
+        with open(self.stderr_file) as f:
+            report = harness.sanitizer_report(f.read())
+        self.assertIsNone(report, report)
+        # Still alive and answering keys.
+        t.keys("Down")
+        t.wait_for("1 ligne ")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
+class TestSignals(TuiCase):
+    def test_sigterm_and_sighup_give_the_terminal_back(self):
+        """Killed by SIGTERM (a shutdown) or SIGHUP (the terminal window
+        closed, the SSH session dropped), ecadm leaves the alternate
+        screen and the terminal's modes as it found them, then dies of
+        the signal. ncurses alone handled SIGTERM (exit status 1) but not
+        SIGHUP, which left -icanon -echo and the frame on the screen."""
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(signal=sig.name):
+                self.check_signal(sig)
+
+    def check_signal(self, sig):
+        name = sig.name.lower()
+        stty = os.path.join(self.s.dir, name + ".stty")
+        t = self.ecadm(name, {"ECADM_USER": "dir.a",
+                              "ECADM_PASSWORD": self.s.users["dir.a"]},
+                       after="; stty -a >%s" % stty)
+        t.wait_for("lignes")
+        sh = t.pane_pid()
+        ecadm = [int(p) for p in os.listdir("/proc") if p.isdigit() and
+                 self.parent(int(p)) == sh]
+        self.assertEqual(len(ecadm), 1, ecadm)
+        os.kill(ecadm[0], sig)
+        self.assertEqual(self.exit_status(), 128 + sig)
+        deadline = time.time() + 10
+        while not (os.path.exists(stty) and os.path.getsize(stty) > 0):
+            self.assertLess(time.time(), deadline, "no stty -a output")
+            time.sleep(0.1)
+        with open(stty) as f:
+            modes = f.read().split()
+        # Canonical mode and echo again: the shell's terminal, not
+        # ncurses' cbreak/noecho one.
+        for mode in ("icanon", "echo", "icrnl"):
+            self.assertIn(mode, modes, " ".join(modes))
+        # The alternate screen was left: ecadm's frame is gone.
+        screen = t.screen()
+        self.assertNotIn("Responsables", screen)
+        self.assertNotIn("lignes", screen)
+
+    @staticmethod
+    def parent(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
 
 
 if __name__ == "__main__":
