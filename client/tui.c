@@ -451,6 +451,16 @@ tui_broken(struct tui *t)
 	struct pending	*p;
 
 	t->connected = 0;
+	/*
+	 * Nobody logged in and nothing asked: the server closes connections
+	 * that do not log in within its login_timeout. Reconnect at once and
+	 * say nothing, so a director slow to type is not told of a failure.
+	 */
+	if (t->session == NULL && t->pending == NULL) {
+		t->retry_at = now_ms();
+		t->quiet_retry = 1;
+		return;
+	}
 	t->retry_at = now_ms() + RETRY_MS;
 	while ((p = t->pending) != NULL) {
 		t->pending = p->next;
@@ -502,6 +512,7 @@ tui_reconnect(struct tui *t)
 	o.timeout_ms = 2000;
 	if ((rpc = rpc_open(&o, &cause)) == NULL) {
 		free(cause);
+		t->quiet_retry = 0;
 		t->retry_at = now_ms() + RETRY_MS;
 		tui_status(t, 1, "Serveur injoignable. Nouvelle tentative dans "
 		    "%d s… (q pour quitter)", RETRY_MS / 1000);
@@ -513,8 +524,9 @@ tui_reconnect(struct tui *t)
 	if (t->token != NULL && t->session != NULL)
 		tui_request(t, "resume", json_pack("{s:s}", "token", t->token),
 		    resume_done, NULL);
-	else
+	else if (!t->quiet_retry)
 		tui_status(t, 0, "Connexion rétablie.");
+	t->quiet_retry = 0;
 }
 
 /* The header, the tabs, the key bar: what every tab shares. */

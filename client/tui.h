@@ -82,6 +82,7 @@ struct tui {
 	struct rpc	*rpc;
 	int		 connected;
 	long		 retry_at;	/* ms, monotonic */
+	int		 quiet_retry;	/* reconnect without a word */
 	char		*token;		/* to resume the session */
 	json_t		*session;	/* the login's result */
 	struct screen	*login;		/* before the session */

@@ -169,6 +169,27 @@ class TestLogin(TuiCase):
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
 
+    def test_slow_typist_outlasts_the_login_timeout(self):
+        """ecadmd closes connections that do not log in within its
+        login_timeout; the login screen reconnects without a word."""
+        d = harness.Daemon(self.s, "tui-login-timeout", harness.free_port(),
+                           "[server]\nlogin_timeout = 2\n").start()
+        self.s.daemons.append(d)
+        t = self.ecadm("slow", port=d.port)
+        t.wait_for("Identifiant")
+        t.text("dir.a")
+        time.sleep(5)		# two login timeouts
+        self.assertIn("no login in time", d.read_log())
+        screen = t.screen()
+        self.assertNotIn("perdue", screen)
+        self.assertNotIn("injoignable", screen)
+        t.keys("Enter")
+        t.text(self.s.users["dir.a"])
+        t.keys("Enter")
+        t.wait_for("lignes")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
     def test_wrong_password_stays_on_login_screen(self):
         t = self.ecadm("badpw")
         t.wait_for("Identifiant")
