@@ -248,6 +248,38 @@ op_staff_list(struct worker *w, struct request *req)
 	req->result = json_pack("{s:o}", "staff", list);
 }
 
+/*
+ * Begin the change of one staff member: a transaction, then stmt, whose
+ * first column is the staff id, with the login as $1 and arg, unless NULL,
+ * as $2. -1 with the error set and the transaction rolled back: an unknown
+ * login, or the database.
+ */
+static int
+staff_change_begin(struct worker *w, struct request *req,
+    struct db_stmt *stmt, const char *login, const char *arg,
+    char staff_id[24])
+{
+	PGresult	*res = NULL;
+
+	if (db_begin(w->db) == 0)
+		res = arg == NULL ? db_queryv(w->db, stmt, login) :
+		    db_queryv(w->db, stmt, login, arg);
+	if (res == NULL) {
+		req_db_error(req, w->db);
+		db_rollback(w->db);
+		return -1;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+		return -1;
+	}
+	snprintf(staff_id, 24, "%s", db_get(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 void
 op_staff_disable(struct worker *w, struct request *req)
 {
@@ -268,18 +300,8 @@ op_staff_disable(struct worker *w, struct request *req)
 		    "propre compte.");
 		return;
 	}
-	if (db_begin(w->db) == -1)
-		goto fail;
-	if ((res = db_queryv(w->db, &disable, login)) == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		db_rollback(w->db);
-		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+	if (staff_change_begin(w, req, &disable, login, NULL, staff_id) == -1)
 		return;
-	}
-	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
-	PQclear(res);
 	if ((res = db_queryv(w->db, &end, staff_id)) == NULL)
 		goto fail;
 	PQclear(res);
@@ -335,7 +357,6 @@ op_staff_set_key(struct worker *w, struct request *req)
 	    "update staff set ssh_key = $2 where login = $1 returning id");
 	const char		*login, *key;
 	char			*normalized = NULL, staff_id[24];
-	PGresult		*res;
 
 	login = req_arg_str(req, "login", 1);
 	key = req_arg_str(req, "key", 1);
@@ -346,18 +367,9 @@ op_staff_set_key(struct worker *w, struct request *req)
 		    "(ssh-ed25519, ssh-rsa ou ecdsa attendue).");
 		return;
 	}
-	if (db_begin(w->db) == -1)
-		goto fail;
-	if ((res = db_queryv(w->db, &stmt, login, normalized)) == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		db_rollback(w->db);
-		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+	if (staff_change_begin(w, req, &stmt, login, normalized,
+	    staff_id) == -1)
 		goto out;
-	}
-	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
-	PQclear(res);
 	if (staff_event(w, req, staff_id, "staff_set_key", NULL) == -1 ||
 	    db_commit(w->db) == -1)
 		goto fail;
@@ -397,18 +409,8 @@ op_staff_totp(struct worker *w, struct request *req)
 	remove = req_arg_bool(req, "remove", 0);
 	if (req->error != -1)
 		return;
-	if (db_begin(w->db) == -1)
-		goto fail;
-	if ((res = db_queryv(w->db, &find, login)) == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		db_rollback(w->db);
-		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+	if (staff_change_begin(w, req, &find, login, NULL, staff_id) == -1)
 		return;
-	}
-	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
-	PQclear(res);
 	if (!remove) {
 		totp_secret_generate(secret);
 		hex = crypto_bytea_hex(box, crypto_seal_totp(strtoll(staff_id,
