@@ -627,6 +627,13 @@ onde_record_cb(int c, void *arg)
 			r->stop = 1;
 		else
 			r->res->lines++;
+	} else if (r->nfields > 0 && !r->stop && !r->header_done &&
+	    r->embedded > 0) {
+		/* A quote left open in the header swallowed the lines after
+		 * it: say so, rather than report the columns it hid. */
+		onde_error(r->res, r->line, NULL, "guillemet non fermé dans "
+		    "l'en-tête");
+		r->stop = 1;
 	} else if (r->nfields > 0 && !r->stop) {
 		if (!r->header_done)
 			onde_header(r);

@@ -544,6 +544,26 @@ test_header_duplicate(void **state)
 	buf_free(&s.out);
 }
 
+/* A quote left open in the header is named as such, on line 1, not as the
+ * columns it swallowed. */
+static void
+test_header_open_quote(void **state)
+{
+	char			 data[2100];
+	struct onde_result	 res;
+	struct sink		 s;
+
+	(void)state;
+	snprintf(data, sizeof data, "uai;\"ecole;commune\nE1\";Martin\n%s\n",
+	    good_line());
+	assert_int_equal(run(data, strlen(data), &s, &res), -1);
+	ONE_ERROR(&res);
+	ERROR_AT(&res, 0, 1, NULL, "guillemet non fermé dans l'en-tête");
+	assert_int_equal(s.calls, 0);
+	onde_result_free(&res);
+	buf_free(&s.out);
+}
+
 /* CRLF and LF files give the same COPY lines. */
 static void
 test_crlf_lf(void **state)
@@ -1435,6 +1455,7 @@ main(void)
 		cmocka_unit_test(test_max_errors),
 		cmocka_unit_test(test_errors_json),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_header_open_quote),
 		cmocka_unit_test(test_row_stop),
 		cmocka_unit_test(test_contradictions),
 	};
