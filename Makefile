@@ -254,12 +254,17 @@ bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
     $(BUILD)/bench/search-load
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
-# $< and the objects, not $^: -MMD adds the headers to the prerequisites.
-$(BUILD)/bench/stress: bench/stress.c $(COMMON_OBJS)
+STRESS_SRCS	 = bench/stress.c bench/stress-lib.c bench/stress-staff.c \
+		   bench/stress-abuse.c
+
+# The sources and the objects, not $^: -MMD adds the headers to the
+# prerequisites.
+$(BUILD)/bench/stress: $(STRESS_SRCS) bench/stress.h $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
-	    -o $@ $< $(COMMON_OBJS) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+	$(Q)$(CC) $(CPPFLAGS) -Ibench $(ALL_CFLAGS) \
+	    $(call pc_cflags,$(COMMON_PKGS)) -o $@ $(STRESS_SRCS) \
+	    $(COMMON_OBJS) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
 
 stress: deps all $(BUILD)/bench/stress
 	ECADM_BUILD=$(BUILD) STRESS_TIME=$(STRESS_TIME) \
