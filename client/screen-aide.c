@@ -109,6 +109,8 @@ static const struct aide_item aide_items[] = {
 	{ AIDE_SECTION, NULL, "Pourquoi une ligne est grisée" },
 	{ AIDE_TEXT, NULL, "Un élève ou un responsable grisé ne peut pas "
 	    "avoir de compte ; la raison est écrite sur la ligne :" },
+	{ AIDE_REASON, "inscrit, non admis", "l'élève est inscrit mais pas "
+	    "encore admis dans l'école." },
 	{ AIDE_REASON, "admission provisoire", "l'élève n'est pas encore admis "
 	    "définitivement." },
 	{ AIDE_REASON, "INE manquant", "l'élève n'a pas d'identifiant national "
@@ -117,6 +119,8 @@ static const struct aide_item aide_items[] = {
 	    "aucune classe." },
 	{ AIDE_REASON, "pas responsable légal", "la personne n'est pas "
 	    "responsable légal de l'élève." },
+	{ AIDE_REASON, "aucun responsable connu", "ONDE ne donne aucun "
+	    "responsable pour cet élève." },
 	{ AIDE_TEXT, NULL, "Corrigez la fiche de l'élève dans ONDE : la "
 	    "prochaine importation met la ligne à jour." },
 

@@ -331,6 +331,32 @@ class TestStateScreen(TuiCase):
         self.assertEqual(stats["notifie"], 4)
 
 
+def eligibility_reasons():
+    """Every reason eligibility_reason() can give, read from its latest
+    definition in sql/."""
+    body = None
+    for name in sorted(os.listdir(os.path.join(harness.ROOT, "sql"))):
+        with open(os.path.join(harness.ROOT, "sql", name)) as f:
+            text = f.read()
+        for m in re.finditer(r"function eligibility_reason\(.*?\$\$(.*?)\$\$",
+                             text, flags=re.S):
+            body = m.group(1)
+    return re.findall(r"then '([^']+)'", body)
+
+
+class TestAide(TuiCase):
+    def test_every_eligibility_reason_is_explained(self):
+        reasons = eligibility_reasons()
+        self.assertEqual(len(reasons), 6, reasons)
+        t = self.logged_in("aide", "dir.a", width=120, height=90)
+        t.keys("4")
+        screen = t.wait_for("Pourquoi une ligne est grisée")
+        for reason in reasons:
+            self.assertIn(reason, screen)
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
 class TestSizes(TuiCase):
     def test_80x24_then_120x40(self):
         S, d = self.school()
