@@ -239,8 +239,11 @@ proto_blob_parse(const json_t *msg, size_t *size, const char **sha256)
 
 	n = json_integer_value(json_object_get(blob, "size"));
 	sha = json_string_value(json_object_get(blob, "sha256"));
+	/* Lowercase hex, as proto_sha256_hex writes it: a digest that could
+	 * never match is refused here, not after the whole upload. */
 	if (!json_is_object(blob) || n <= 0 || n > PROTO_BLOB_MAX ||
-	    sha == NULL || strlen(sha) != 64)
+	    sha == NULL || strlen(sha) != 64 ||
+	    strspn(sha, "0123456789abcdef") != 64)
 		return -1;
 	*size = (size_t)n;
 	*sha256 = sha;

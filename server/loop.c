@@ -566,7 +566,10 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 	}
 	if (client == NULL || client[0] == '\0')
 		client = "client";
-	snprintf(c->channel, sizeof c->channel, "%s", client);
+	/* A later hello (a liveness check) does not rename the channel
+	 * that the logs and the journal already know. */
+	if (!c->hello)
+		snprintf(c->channel, sizeof c->channel, "%s", client);
 	c->hello = 1;
 	conn_reply(c, proto_reply_ok(id, json_pack("{s:i, s:s, s:s}",
 	    "version", PROTO_VERSION, "server", "ecadmd/" ECADM_VERSION,

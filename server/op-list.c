@@ -164,13 +164,23 @@ op_list(struct worker *w, struct request *req)
 			json_t	*item;
 			size_t	 k, used;
 
+			/* Whole names only: a name that does not fit ends
+			 * the line with "…", never cut inside a character. */
 			used = (size_t)snprintf(selection, sizeof selection,
 			    "Classes :");
-			json_array_foreach(sel.classes, k, item)
+			json_array_foreach(sel.classes, k, item) {
+				size_t	need = strlen(json_string_value(item)) +
+				    (k > 0 ? 2 : 1);
+
+				if (used + need + sizeof " …" > sizeof selection) {
+					snprintf(selection + used, sizeof selection -
+					    used, " …");
+					break;
+				}
 				used += (size_t)snprintf(selection + used,
-				    used < sizeof selection ? sizeof selection -
-				    used : 0, "%s %s", k > 0 ? "," : "",
-				    json_string_value(item));
+				    sizeof selection - used, "%s %s", k > 0 ?
+				    "," : "", json_string_value(item));
+			}
 		} else
 			snprintf(selection, sizeof selection, "%s",
 			    sel.logins != NULL ? "Comptes choisis" :

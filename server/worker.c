@@ -147,7 +147,8 @@ static void
 json_wipe_secrets(json_t *v)
 {
 	static const char *const	 keys[] = { "password", "totp",
-					    "token", "new_password" };
+					    "token", "new_password", "secret",
+					    "uri" };
 	const char			*key;
 	json_t				*item;
 	size_t				 i;

@@ -152,6 +152,18 @@ class TestProtocol(unittest.TestCase):
                 c.hello()
         self.assert_others_served()
 
+    def test_upload_digest_must_be_lowercase_hex(self):
+        """A digest that could never match is refused when announced, not
+        after the whole file."""
+        c = self.s.connect()
+        c.hello()
+        self.assertTrue(c.login("admin", self.s.users["admin"])["ok"])
+        c.send({"id": 9, "op": "import", "args": {},
+                "blob": {"size": 10, "sha256": "AB" * 32, "name": "x.csv"}})
+        self.assertEqual(c.recv()["error"]["code"], "E_PROTO")
+        self.assertTrue(c.closed())
+        self.assert_others_served()
+
     def test_pipelined_requests_are_answered_in_order(self):
         c = self.s.connect()
         c.hello()
