@@ -162,3 +162,15 @@ utf8_push(char *s, size_t size, wint_t ch)
 	}
 	return 1;
 }
+
+size_t
+utf8_chars(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}

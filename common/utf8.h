@@ -11,6 +11,8 @@ void	 utf8_locale_init(void);
 /* Decode one code point at s (at most len bytes); returns the bytes used,
  * with *cp = U+FFFD for an invalid sequence. */
 size_t	 utf8_decode(const char *s, size_t len, unsigned int *cp);
+/* Characters (code points) of the string, whatever their width. */
+size_t	 utf8_chars(const char *);
 /* Display width of the string. */
 int	 utf8_width(const char *);
 /* Text fields: remove the last character of s; append a typed wide

@@ -179,19 +179,6 @@ onde_errors_json(const struct onde_result *res)
 	return list;
 }
 
-/* Characters of a UTF-8 string. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++) {
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	}
-	return n;
-}
-
 /* Append a value to the COPY line: NULL as \N, backslashes doubled (the
  * checks left no control character to escape). */
 static void

@@ -45,7 +45,12 @@ op_journal(struct worker *w, struct request *req)
 		}
 		snprintf(iso, sizeof iso, "%04d-%02d-%02d", y, m, d);
 	}
-	if (max < 1 || max > JOURNAL_MAX)
+	if (max < 1) {
+		req_error(req, E_INVALID, "Nombre d'événements invalide : "
+		    "%lld (au moins 1).", (long long)max);
+		return;
+	}
+	if (max > JOURNAL_MAX)
 		max = JOURNAL_MAX;
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
 	snprintf(limit, sizeof limit, "%lld", (long long)max);

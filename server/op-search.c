@@ -16,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "server.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Rows an academy-wide search returns at most. */
@@ -184,7 +185,8 @@ op_search(struct worker *w, struct request *req)
 		    "« sans ».");
 		goto out;
 	}
-	if (academy && (query == NULL || strlen(query) < 3)) {
+	/* Three characters, not bytes: "Zoé" is enough. */
+	if (academy && (query == NULL || utf8_chars(query) < 3)) {
 		req_error(req, E_INVALID, "Recherche dans l'académie : "
 		    "saisissez au moins 3 caractères (nom, identifiant, INE).");
 		goto out;

@@ -385,6 +385,11 @@ class TestListShowJournalStats(NotifyCase):
                          ["create", "notify_paper"])
         self.assertEqual(card["events"][1]["actor"], d)
         journal = self.s.ctl_json("journal", user=d)
+        self.assertEqual(len(self.s.ctl_json("journal", "--limit", "1",
+                                             user=d)), 1)
+        res = self.s.ctl("journal", "--limit", "0", user=d)
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("E_INVALID", res.stderr)
         actions = [e["action"] for e in journal]
         self.assertIn("document_notification", actions)
         self.assertIn("notify_paper", actions)

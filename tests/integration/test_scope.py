@@ -49,6 +49,9 @@ class TestScope(unittest.TestCase):
 
     def test_helpdesk_searches_the_academy(self):
         self.refused("help", "search", code="E_INVALID")
+        # Three characters, not three bytes: "Éa" is two.
+        self.refused("help", "search", "--query", "\u00c9a", code="E_INVALID")
+        self.s.ctl_json("search", "--query", "Zo\u00e9", user="help")
         rows = self.s.ctl_json("search", "--query", "martin", user="help")
         self.assertTrue(rows)
         for r in rows:
