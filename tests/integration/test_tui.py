@@ -63,7 +63,43 @@ class Tmux:
             text, "still on screen" if absent else "not on screen", timeout,
             self.screen()))
 
+    def descendants(self):
+        """The pids below the pane's shell (ecadm, and what it forks)."""
+        try:
+            todo, found = [self.pane_pid()], []
+        except (subprocess.CalledProcessError, ValueError):
+            return []
+        while todo:
+            pid = todo.pop()
+            try:
+                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+        return found
+
     def close(self):
+        """Stop ecadm before the terminal goes: a SIGHUP that lands while
+        an ASan build runs its leak check at exit can leave it spinning
+        for ever (LeakSanitizer's tracer and the process wait on each
+        other), eating a core of the machine the other tests share."""
+        pids = self.descendants()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 10
+        while time.time() < deadline and any(
+                os.path.exists("/proc/%d" % p) for p in pids):
+            time.sleep(0.1)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         subprocess.run(["tmux", "-L", self.socket, "kill-server"],
                        capture_output=True)
 
