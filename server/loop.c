@@ -497,7 +497,7 @@ static int
 conn_write(struct conn *c)
 {
 	size_t	len;
-	int	n, e;
+	int	n, e, sent = 0;
 
 	c->want_write = 0;
 	if (buf_left(&c->out) > OUTPUT_MAX) {
@@ -512,6 +512,7 @@ conn_write(struct conn *c)
 		if (n > 0) {
 			buf_consume(&c->out, (size_t)n);
 			clock_gettime(CLOCK_MONOTONIC, &c->output);
+			sent = 1;
 			continue;
 		}
 		e = SSL_get_error(c->ssl, n);
@@ -524,7 +525,10 @@ conn_write(struct conn *c)
 		conn_close(c, "write failed");
 		return -1;
 	}
-	conn_buf_drained(&c->out);
+	/* Wipe once, when the last bytes went: this runs on every event,
+	 * and an empty buffer has been wiped already. */
+	if (sent)
+		conn_buf_drained(&c->out);
 	/* Nothing waits to be sent: the write timeout counts from now. */
 	clock_gettime(CLOCK_MONOTONIC, &c->output);
 	if (c->state == CONN_CLOSING && c->busy == NULL) {
@@ -704,7 +708,7 @@ conn_process(struct conn *c)
 {
 	const unsigned char	*p;
 	size_t			 len;
-	int			 r;
+	int			 r, consumed = 0;
 
 	while (c->state == CONN_OPEN && c->busy == NULL &&
 	    buf_left(&c->out) < OUTPUT_PAUSE) {
@@ -720,8 +724,11 @@ conn_process(struct conn *c)
 		else
 			conn_request(c, p, len);
 		buf_consume(&c->in, 4 + len);
+		consumed = 1;
 	}
-	conn_buf_drained(&c->in);
+	/* As for the output: wipe what requests left, once. */
+	if (consumed)
+		conn_buf_drained(&c->in);
 }
 
 /*
