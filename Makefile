@@ -72,7 +72,8 @@ SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 
 COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
-		   common/rpc.c common/tls.c common/utf8.c common/valid.c \
+		   common/rpc.c common/state.c common/tls.c common/utf8.c \
+		   common/valid.c \
 		   common/xmalloc.c
 SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
 		   server/gate.c server/session.c server/db.c server/migrate.c \

@@ -84,7 +84,7 @@ tui_login(struct tui *t, const char *user, const char *password)
 	if (t->settings->totp != NULL)
 		json_object_set_new(args, "totp",
 		    json_string(t->settings->totp));
-	tui_request(t, "login", args, login_done, NULL);
+	tui_request(t, OP_LOGIN, args, login_done, NULL);
 }
 
 int

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "settings.h"
+#include "state.h"
 #include "table.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -94,18 +95,13 @@ usage_command(void)
 /* Make a call (with an upload when data is set); on refusal print the
  * code, the message and the details, and return NULL. */
 static json_t *
-ctl_call_upload(struct ctl *ctl, const char *op, json_t *args,
+ctl_call_upload(struct ctl *ctl, enum proto_op op, json_t *args,
     const void *data, size_t len, struct rpc_reply **rp)
 {
 	struct rpc_reply	*r;
 	json_t			*result, *d;
 	size_t			 i;
 
-	if (args == NULL)
-		args = json_object();
-	if (ctl->s.school != NULL && json_object_get(args, "school") == NULL)
-		json_object_set_new(args, "school",
-		    json_string(ctl->s.school));
 	r = rpc_call_upload(ctl->rpc, op, args, data, len, CALL_TIMEOUT_MS);
 	if (r == NULL) {
 		fprintf(stderr, "ecadmctl : connexion perdue : %s\n",
@@ -130,7 +126,7 @@ ctl_call_upload(struct ctl *ctl, const char *op, json_t *args,
 }
 
 static json_t *
-ctl_call(struct ctl *ctl, const char *op, json_t *args, struct rpc_reply **rp)
+ctl_call(struct ctl *ctl, enum proto_op op, json_t *args, struct rpc_reply **rp)
 {
 	return ctl_call_upload(ctl, op, args, NULL, 0, rp);
 }
@@ -193,7 +189,7 @@ cmd_classes(struct ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		usage_command();
-	if ((res = ctl_call(ctl, "classes", NULL, NULL)) == NULL)
+	if ((res = ctl_call(ctl, OP_CLASSES, NULL, NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
 		print_json(json_object_get(res, "classes"));
@@ -237,9 +233,10 @@ cmd_search(struct ctl *ctl, int argc, char **argv)
 	    "Responsable", "Identifiant", "Mot de passe", "État", "Courriel",
 	    "Remarque" };
 	json_t		*args = json_object(), *classes = json_array();
-	json_t		*res, *row;
-	struct table	*t;
-	const char	*state;
+	json_t			*res, *row;
+	struct table		*t;
+	const struct state_info	*st;
+	const char		*state;
 	size_t		 i;
 	int		 ch;
 
@@ -267,7 +264,7 @@ cmd_search(struct ctl *ctl, int argc, char **argv)
 		json_object_set_new(args, "classes", classes);
 	else
 		json_decref(classes);
-	if ((res = ctl_call(ctl, "search", args, NULL)) == NULL)
+	if ((res = ctl_call(ctl, OP_SEARCH, args, NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
 		print_json(json_object_get(res, "rows"));
@@ -276,9 +273,8 @@ cmd_search(struct ctl *ctl, int argc, char **argv)
 	}
 	t = table_new(8, headers);
 	json_array_foreach(json_object_get(res, "rows"), i, row) {
-		state = jstr(row, "state_label");
-		if (json_is_true(json_object_get(row, "expired")))
-			state = "Notifié (expiré)";
+		st = state_of_row(row);
+		state = st != NULL ? st->label : NULL;
 		table_add(t, (const char *const[]){ jstr(row, "pupil"),
 		    jstr(row, "class"), jstr(row, "guardian"),
 		    jstr(row, "login"), jstr(row, "password"), state,
@@ -298,27 +294,29 @@ cmd_search(struct ctl *ctl, int argc, char **argv)
 static void
 stats_groups(json_t *groups, const char *title)
 {
-	static const char *const codes[] = { "precree", "notifie", "attente",
-	    "active", "desactive" };
-	const char	*headers[] = { title, "Non notifié", "Notifié",
-			    "En cours", "Activé", "Désactivé", "Total" };
-	struct table	*t = table_new(7, headers);
-	char		*cells[7];
+	const char	*headers[STATE__STORED + 2];
+	struct table	*t;
+	char		*cells[STATE__STORED + 2];
 	json_t		*g;
 	size_t		 i;
 	int		 c;
 
-	for (c = 1; c < 7; c++)
+	headers[0] = title;
+	for (c = 0; c < STATE__STORED; c++)
+		headers[1 + c] = state_info(c)->short_label;
+	headers[STATE__STORED + 1] = "Total";
+	t = table_new(STATE__STORED + 2, headers);
+	for (c = 1; c < STATE__STORED + 2; c++)
 		table_align_right(t, c);
 	json_array_foreach(groups, i, g) {
 		cells[0] = xstrdup(jstr(g, "name")[0] != '\0' ?
 		    jstr(g, "name") : "(sans)");
-		for (c = 0; c < 5; c++)
+		for (c = 0; c < STATE__STORED; c++)
 			cells[c + 1] = jint(json_object_get(g, "states"),
-			    codes[c]);
-		cells[6] = jint(g, "total");
+			    state_info(c)->code);
+		cells[STATE__STORED + 1] = jint(g, "total");
 		table_add(t, (const char *const *)cells);
-		for (c = 0; c < 7; c++)
+		for (c = 0; c < STATE__STORED + 2; c++)
 			free(cells[c]);
 	}
 	table_print(t, stdout, terminal_width());
@@ -337,7 +335,7 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		usage_command();
-	if ((res = ctl_call(ctl, "stats", NULL, NULL)) == NULL)
+	if ((res = ctl_call(ctl, OP_STATS, NULL, NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
 		print_json(res);
@@ -423,7 +421,7 @@ cmd_staff_add(struct ctl *ctl, int argc, char **argv)
 		json_object_set_new(args, "password", json_string(password));
 	/* The global --school is not this command's school list. */
 	json_object_set_new(args, "school", json_null());
-	res = ctl_call(ctl, "staff-add", args, NULL);
+	res = ctl_call(ctl, OP_STAFF_ADD, args, NULL);
 	freestr_secret(password);
 	if (res == NULL)
 		return EXIT_REFUSED;
@@ -451,7 +449,7 @@ cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		usage_command();
-	if ((res = ctl_call(ctl, "staff-list", NULL, NULL)) == NULL)
+	if ((res = ctl_call(ctl, OP_STAFF_LIST, NULL, NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
 		print_json(json_object_get(res, "staff"));
@@ -486,7 +484,7 @@ cmd_staff_disable(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		usage_command();
-	res = ctl_call(ctl, "staff-disable", json_pack("{s:s, s:n}", "login",
+	res = ctl_call(ctl, OP_STAFF_DISABLE, json_pack("{s:s, s:n}", "login",
 	    argv[1], "school"), NULL);
 	if (res == NULL)
 		return EXIT_REFUSED;
@@ -511,7 +509,7 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	key[strcspn(key, "\r\n")] = '\0';
-	res = ctl_call(ctl, "staff-set-key", json_pack("{s:s, s:s, s:n}",
+	res = ctl_call(ctl, OP_STAFF_SET_KEY, json_pack("{s:s, s:s, s:n}",
 	    "login", argv[1], "key", key, "school"), NULL);
 	free(key);
 	if (res == NULL)
@@ -588,7 +586,7 @@ cmd_staff_totp(struct ctl *ctl, int argc, char **argv)
 	if (optind != argc - 1)
 		usage_command();
 	login = argv[optind];
-	res = ctl_call(ctl, "staff-totp", json_pack("{s:s, s:b, s:n}",
+	res = ctl_call(ctl, OP_STAFF_TOTP, json_pack("{s:s, s:b, s:n}",
 	    "login", login, "remove", remove, "school"), NULL);
 	if (res == NULL)
 		return EXIT_REFUSED;
@@ -694,7 +692,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	res = ctl_call_upload(ctl, "import", json_pack("{s:b, s:n}",
+	res = ctl_call_upload(ctl, OP_IMPORT, json_pack("{s:b, s:n}",
 	    "dry_run", dry_run, "school"), data, len, NULL);
 	free(data);
 	if (res == NULL)
@@ -804,7 +802,7 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	selection_args(&sel, args, 0);
-	if ((res = ctl_call(ctl, "notify", args, &r)) == NULL)
+	if ((res = ctl_call(ctl, OP_NOTIFY, args, &r)) == NULL)
 		return EXIT_REFUSED;
 	if (r->blob != NULL && write_document(out, r) == -1)
 		status = EXIT_USAGE;
@@ -895,7 +893,7 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 	json_object_set_new(args, "format", json_string(strcasecmp(dot,
 	    ".csv") == 0 ? "csv" : "pdf"));
 	selection_args(&sel, args, 1);
-	if ((res = ctl_call(ctl, "list", args, &r)) == NULL)
+	if ((res = ctl_call(ctl, OP_LIST, args, &r)) == NULL)
 		return EXIT_REFUSED;
 	if (write_document(out, r) == -1)
 		status = EXIT_USAGE;
@@ -933,7 +931,7 @@ cmd_reset(struct ctl *ctl, int argc, char **argv)
 		usage_command();
 	if (out != NULL && check_document(out) == -1)
 		return EXIT_USAGE;
-	if ((res = ctl_call(ctl, "reset", json_pack("{s:s}", "login",
+	if ((res = ctl_call(ctl, OP_RESET, json_pack("{s:s}", "login",
 	    argv[optind]), &r)) == NULL)
 		return EXIT_REFUSED;
 	if (out == NULL)
@@ -959,7 +957,7 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		usage_command();
-	if ((res = ctl_call(ctl, "show", json_pack("{s:s}", "login", argv[1]),
+	if ((res = ctl_call(ctl, OP_SHOW, json_pack("{s:s}", "login", argv[1]),
 	    NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
@@ -972,8 +970,8 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	printf("Responsable  %s%s%s\n", jstr(res, "civility") != NULL ?
 	    jstr(res, "civility") : "", jstr(res, "civility") != NULL ? " " :
 	    "", jstr(res, "guardian"));
-	printf("État         %s%s\n", json_is_true(json_object_get(res,
-	    "expired")) ? "Notifié (expiré)" : jstr(res, "state_label"),
+	printf("État         %s%s\n", state_of_row(res) != NULL ?
+	    state_of_row(res)->label : "",
 	    json_is_true(json_object_get(res, "eligible")) ? "" :
 	    " — non éligible");
 	if (!json_is_true(json_object_get(res, "eligible")))
@@ -1051,7 +1049,7 @@ cmd_journal(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind != argc)
 		usage_command();
-	if ((res = ctl_call(ctl, "journal", args, NULL)) == NULL)
+	if ((res = ctl_call(ctl, OP_JOURNAL, args, NULL)) == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json) {
 		print_json(json_object_get(res, "events"));
@@ -1114,7 +1112,7 @@ ctl_login(struct ctl *ctl)
 	    ctl->s.password);
 	if (ctl->s.totp != NULL)
 		json_object_set_new(args, "totp", json_string(ctl->s.totp));
-	r = rpc_call(ctl->rpc, "login", args, 60000);
+	r = rpc_call(ctl->rpc, OP_LOGIN, args, 60000);
 	if (r == NULL) {
 		fprintf(stderr, "ecadmctl : connexion perdue : %s\n",
 		    rpc_error(ctl->rpc));

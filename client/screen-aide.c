@@ -12,6 +12,7 @@
 
 #include <curses.h>
 
+#include "state.h"
 #include "tui.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -37,8 +38,8 @@ struct aide_item {
 	const char	*text;
 };
 
-/* A state label, shown in the colour of its code. */
-#define STATE(code, label, text) { AIDE_STATE, code, label "\n" text }
+/* A state's label (states.def), shown in its colour. */
+#define STATE(code, text) { AIDE_STATE, code, text }
 
 static const struct aide_item aide_items[] = {
 	{ AIDE_SECTION, NULL, "Touches" },
@@ -87,20 +88,20 @@ static const struct aide_item aide_items[] = {
 	{ AIDE_KEY, "r ou F5", "Actualiser." },
 
 	{ AIDE_SECTION, NULL, "États des comptes" },
-	STATE("precree", "Non notifié", "Le compte existe, mais la famille "
+	STATE("precree", "Le compte existe, mais la famille "
 	    "n'a encore reçu ni identifiant ni mot de passe."),
-	STATE("notifie", "Notifié et non activé", "La feuille ou le "
+	STATE("notifie", "La feuille ou le "
 	    "courriel a été remis : la famille a son identifiant et un mot "
 	    "de passe provisoire, valable trois mois."),
-	STATE("notifie", "Notifié (expiré)", "Les trois mois sont passés "
+	STATE("expire", "Les trois mois sont passés "
 	    "sans que le parent se connecte : notifiez de nouveau le compte "
 	    "pour imprimer une nouvelle feuille avec un nouveau mot de "
 	    "passe."),
-	STATE("attente", "En cours d'activation", "Le parent s'est "
+	STATE("attente", "Le parent s'est "
 	    "connecté, a choisi son mot de passe et donné son adresse "
 	    "électronique ; il doit cliquer sur le lien reçu par courriel."),
-	STATE("active", "Activé", "Le compte fonctionne."),
-	STATE("desactive", "Désactivé", "Plus aucun enfant de la famille ne "
+	STATE("active", "Le compte fonctionne."),
+	STATE("desactive", "Plus aucun enfant de la famille ne "
 	    "donne droit à un compte."),
 	{ AIDE_TEXT, NULL, "Dès que le parent a choisi son mot de passe, la "
 	    "colonne Mot de passe affiche ****** : seule une "
@@ -258,8 +259,9 @@ static int
 aide_draw_page(struct canvas *c, struct tui *t)
 {
 	const struct aide_item	*it;
-	const char		*dir, *nl;
-	char			 label[128], *where;
+	const struct state_info	*st;
+	const char		*dir;
+	char			*where;
 	size_t			 i;
 	int			 row = 0, keyw = 17, statew = 22, reasonw = 27;
 
@@ -292,12 +294,10 @@ aide_draw_page(struct canvas *c, struct tui *t)
 			    tui_attr(t, TC_KEYS) | A_BOLD);
 			break;
 		case AIDE_STATE:
-			/* "label\ntext": the label in its state's colour. */
-			nl = strchr(it->text, '\n');
-			snprintf(label, sizeof label, "%.*s",
-			    (int)(nl - it->text), it->text);
-			row += aide_term(c, row, label, statew, nl + 1,
-			    tui_attr(t, tui_state_color(it->key)) | A_BOLD);
+			/* The label in its state's colour. */
+			st = state_info(state_lookup(it->key));
+			row += aide_term(c, row, st->label, statew, it->text,
+			    tui_attr(t, tui_state_color(st)) | A_BOLD);
 			break;
 		case AIDE_REASON:
 			/* Greyed, as the lines it explains. */

@@ -20,6 +20,7 @@
 
 #include <curses.h>
 
+#include "state.h"
 #include "tui.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -31,15 +32,8 @@
 #define ETAT_NAME_MAX	24	/* class and level names in the tables */
 #define ETAT_GAP	2	/* between table columns */
 
-static const char *const etat_codes[] = {
-	"precree", "notifie", "attente", "active", "desactive",
-};
-#define ETAT_NSTATES	(sizeof etat_codes / sizeof etat_codes[0])
-
-/* Short titles of the table columns, in the order of etat_codes. */
-static const char *const etat_short[ETAT_NSTATES] = {
-	"Non notifié", "Notifié", "En cours", "Activé", "Désactivé",
-};
+/* The table columns: the stored states, titled by their short labels. */
+#define ETAT_NSTATES	STATE__STORED
 
 struct etat {
 	json_t		*stats;		/* last result, or NULL */
@@ -259,7 +253,8 @@ etat_draw_states(struct canvas *c, json_t *stats, int row, int numw)
 		    pct);
 		row += etat_bar_line(c, row, etat_str(st, "label"), labelw,
 		    total > 0 ? (double)n / (double)total : 0, n > 0,
-		    tui_attr(c->t, tui_state_color(etat_str(st, "code"))),
+		    tui_attr(c->t, tui_state_color(
+		    state_shown(etat_str(st, "code"), 0))),
 		    right, rightw);
 	}
 	/* The total under the counts, without a bar. */
@@ -305,7 +300,7 @@ etat_draw_shares(struct canvas *c, json_t *stats, int row, int numw)
 		    0.5));
 		snprintf(right, sizeof right, "%*s  %7s", numw, ratio, pct);
 		row += etat_bar_line(c, row, labels[i], labelw, share[i],
-		    num[i] > 0, tui_attr(c->t, TC_ACTIVE), right,
+		    num[i] > 0, tui_attr(c->t, TC_GREEN), right,
 		    numw + 2 + 7);
 	}
 	return row;
@@ -346,12 +341,12 @@ etat_table_widths(json_t *groups, int *namew, int *numw)
 		*namew = ETAT_NAME_MAX;
 	total = *namew;
 	for (c = 0; c <= (int)ETAT_NSTATES; c++) {
-		numw[c] = utf8_width(c < (int)ETAT_NSTATES ? etat_short[c] :
+		numw[c] = utf8_width(c < (int)ETAT_NSTATES ? state_info(c)->short_label :
 		    "Total");
 		json_array_foreach(groups, i, g) {
 			json_int_t n = c < (int)ETAT_NSTATES ?
 			    etat_int(json_object_get(g, "states"),
-			    etat_codes[c]) : etat_int(g, "total");
+			    state_info(c)->code) : etat_int(g, "total");
 
 			if ((w = etat_digits(n)) > numw[c])
 				numw[c] = w;
@@ -382,7 +377,7 @@ etat_draw_table(struct canvas *c, json_t *groups, const char *heading,
 		canvas_print(c, row, cx, "", ETAT_GAP, attr);
 		cx += ETAT_GAP;
 		canvas_print_right(c, row, cx, col < (int)ETAT_NSTATES ?
-		    etat_short[col] : "Total", numw[col], attr);
+		    state_info(col)->short_label : "Total", numw[col], attr);
 		cx += numw[col];
 	}
 	row++;
@@ -398,10 +393,10 @@ etat_draw_table(struct canvas *c, json_t *groups, const char *heading,
 		    col <= (int)ETAT_NSTATES; col++) {
 			if (col < (int)ETAT_NSTATES) {
 				n = etat_int(json_object_get(g, "states"),
-				    etat_codes[col]);
+				    state_info(col)->code);
 				/* A count in its state's colour; zeros fade. */
 				attr = n > 0 ? tui_attr(c->t, tui_state_color(
-				    etat_codes[col])) : (int)A_DIM;
+				    state_info(col))) : (int)A_DIM;
 			} else {
 				n = etat_int(g, "total");
 				attr = A_BOLD;
@@ -468,7 +463,7 @@ etat_draw_expiring(struct canvas *c, json_t *stats, int row)
 	row++;
 	json_array_foreach(list, i, e) {
 		canvas_print(c, row, x, etat_str(e, "expires"), datew,
-		    tui_attr(c->t, TC_NOTIFIE));
+		    tui_attr(c->t, TC_ORANGE));
 		canvas_print(c, row, x + datew + ETAT_GAP, etat_str(e,
 		    "login"), loginw, A_NORMAL);
 		canvas_print(c, row, x + datew + loginw + 2 * ETAT_GAP,
@@ -508,7 +503,7 @@ etat_draw_page(struct canvas *c, json_t *stats)
 	snprintf(line, sizeof line, "Mots de passe provisoires qui expirent "
 	    "dans les 15 jours : %lld", (long long)n);
 	canvas_print(c, row++, ETAT_MARGIN, line, COLS - 1 - ETAT_MARGIN,
-	    n > 0 ? tui_attr(c->t, TC_NOTIFIE) | A_BOLD : A_NORMAL);
+	    n > 0 ? tui_attr(c->t, TC_ORANGE) | A_BOLD : A_NORMAL);
 	row++;
 	row = etat_draw_groups(c, stats, row);
 	if (json_array_size(json_object_get(stats, "expiring")) > 0) {
@@ -625,7 +620,7 @@ etat_load(struct etat *e, struct tui *t)
 		etat_serial = 1;
 	e->waiting = etat_serial;
 	/* The reply may come at once (no connection): waiting is set. */
-	tui_request(t, "stats", NULL, etat_loaded,
+	tui_request(t, OP_STATS, NULL, etat_loaded,
 	    (void *)(uintptr_t)e->waiting);
 	tui_redraw(t);
 }

@@ -74,8 +74,7 @@ fiche_build(struct fiche *f)
 	    jstr(c, "civility") : "", jstr(c, "civility") != NULL ? " " : "",
 	    jstr(c, "guardian"));
 	fiche_add(f, "Identifiant     %s", jstr(c, "login"));
-	fiche_add(f, "État            %s", json_is_true(json_object_get(c,
-	    "expired")) ? "Notifié (expiré)" : jstr(c, "state_label"));
+	fiche_add(f, "État            %s", tui_state_label(c));
 	if (!json_is_true(json_object_get(c, "eligible")))
 		fiche_add(f, "Non éligible    %s", jstr(c, "reason"));
 	/* No password on the card: never issued, or not to be handed out
@@ -145,7 +144,7 @@ static void
 fiche_load(struct tui *t, struct fiche *f)
 {
 	f->loading = 1;
-	tui_request(t, "show", json_pack("{s:s}", "login", f->login),
+	tui_request(t, OP_SHOW, json_pack("{s:s}", "login", f->login),
 	    fiche_loaded, f);
 }
 
@@ -171,8 +170,8 @@ fiche_draw(struct screen *sc, struct tui *t, int top, int height)
 		    (size_t)(height - 3) : 0;
 	for (i = 0, k = f->top; i < height - 3 && k < f->nlines; i++, k++)
 		tui_print(top + 2 + i, x + 2, f->lines[k], w - 4, k == 2 &&
-		    f->card != NULL ? tui_attr(t, tui_state_color(jstr(f->card,
-		    "state"))) | (t->colors ? 0 : attr) : attr);
+		    f->card != NULL ? tui_attr(t, tui_state_color(state_of_row(
+		    f->card))) | (t->colors ? 0 : attr) : attr);
 	tui_print(top + height - 1, x, " i réinitialiser le mot de passe   "
 	    "↑↓ défiler   Échap fermer", w, attr | A_BOLD);
 }
@@ -205,7 +204,7 @@ fiche_reset_confirmed(struct tui *t, int yes, void *arg)
 	if (!yes)
 		return;
 	dialog_progress(t, "Réinitialisation");
-	tui_request(t, "reset", json_pack("{s:s}", "login", f->login),
+	tui_request(t, OP_RESET, json_pack("{s:s}", "login", f->login),
 	    fiche_reset_done, f);
 }
 

@@ -16,6 +16,7 @@
 
 #include <curses.h>
 
+#include "state.h"
 #include "tui.h"
 #include "utf8.h"
 #include "widget-table.h"
@@ -43,19 +44,6 @@ struct journal {
 static struct journal	*journal_live;
 static unsigned long	 journal_serial;
 
-/* Short names of the account states, for "from → to" (the headings of
- * the per-class table of the État tab). */
-static const struct {
-	const char	*code;
-	const char	*label;
-} journal_states[] = {
-	{ "precree", "Non notifié" },
-	{ "notifie", "Notifié" },
-	{ "attente", "En cours" },
-	{ "active", "Activé" },
-	{ "desactive", "Désactivé" },
-};
-
 /* A string member of a row, "" when absent or null. */
 static const char *
 journal_str(json_t *row, const char *key)
@@ -65,18 +53,14 @@ journal_str(json_t *row, const char *key)
 	return s != NULL ? s : "";
 }
 
-/* The label of a state code (the code itself if unknown). */
+/* The short label of a state code (the code itself if unknown): the
+ * headings of the per-class table of the État tab. */
 static const char *
 journal_state_label(const char *code)
 {
-	size_t	i;
+	const struct state_info	*s = state_shown(code, 0);
 
-	for (i = 0; i < sizeof journal_states / sizeof journal_states[0];
-	    i++) {
-		if (strcmp(journal_states[i].code, code) == 0)
-			return journal_states[i].label;
-	}
-	return code;
+	return s != NULL ? s->short_label : code;
 }
 
 /* Whether the event moved the account to another state. */
@@ -171,7 +155,8 @@ journal_row_attr(struct tui *t, json_t *row, int column)
 {
 	if (column == COL_DETAIL && json_string_value(json_object_get(row,
 	    "detail")) == NULL && journal_state_changed(row))
-		return tui_attr(t, tui_state_color(journal_str(row, "to")));
+		return tui_attr(t, tui_state_color(
+		    state_shown(journal_str(row, "to"), 0)));
 	return A_NORMAL;
 }
 
@@ -277,7 +262,7 @@ journal_load(struct journal *j, struct tui *t)
 		journal_serial = 1;
 	j->waiting = journal_serial;
 	/* The reply may come at once (no connection): waiting is set. */
-	tui_request(t, "journal", json_pack("{s:i}", "limit", JOURNAL_LIMIT),
+	tui_request(t, OP_JOURNAL, json_pack("{s:i}", "limit", JOURNAL_LIMIT),
 	    journal_loaded, (void *)(uintptr_t)j->waiting);
 	tui_redraw(t);
 }

@@ -19,17 +19,16 @@
 #include <curses.h>
 
 #include "buf.h"
+#include "state.h"
 #include "tui.h"
 #include "utf8.h"
 #include "widget-dialog.h"
 #include "widget-table.h"
 #include "xmalloc.h"
 
-static const char *const state_codes[] = { NULL, "precree", "notifie",
-    "attente", "active", "desactive" };
-static const char *const state_items[] = { "Tous les états", "Non notifié",
-    "Notifié et non activé", "En cours d'activation", "Activé",
-    "Désactivé" };
+/* The choices of the state filter: all, then each stored state. */
+#define STATE_CHOICES	(1 + STATE__STORED)
+static const char *state_items[STATE_CHOICES] = { "Tous les états" };
 static const char *const email_items[] = { "tous", "avec courriel",
     "sans courriel" };
 
@@ -38,7 +37,7 @@ struct responsables {
 	char			**classes;	/* names from the server */
 	unsigned char		*ticked;	/* classes chosen */
 	size_t			 nclasses;
-	int			 state;		/* index in state_codes */
+	int			 state;		/* 0 all, else 1 + state */
 	int			 email;		/* index in email_items */
 	char			 query[128];
 	int			 typing;
@@ -102,12 +101,10 @@ col_password(json_t *row, char *tmp, size_t size)
 static const char *
 col_state(json_t *row, char *tmp, size_t size)
 {
+	const char	*label = tui_state_label(row);
+
 	(void)tmp, (void)size;
-	if (json_is_true(json_object_get(row, "expired")))
-		return "Notifié (expiré)";
-	if (json_string_value(json_object_get(row, "state")) == NULL)
-		return col_str(row, "reason");
-	return col_str(row, "state_label");
+	return label != NULL ? label : col_str(row, "reason");
 }
 
 static const char *
@@ -151,7 +148,7 @@ static int
 row_attr_at(struct tui *t, json_t *row, int column, int state_column)
 {
 	if (column == state_column)
-		return tui_attr(t, tui_state_color(col_str(row, "state")));
+		return tui_attr(t, tui_state_color(state_of_row(row)));
 	if (!json_is_true(json_object_get(row, "eligible")))
 		return tui_attr(t, TC_INELIGIBLE);
 	return A_NORMAL;
@@ -229,12 +226,12 @@ responsables_search(struct tui *t, struct responsables *rs)
 		json_decref(classes);
 	if (rs->state > 0)
 		json_object_set_new(args, "state",
-		    json_string(state_codes[rs->state]));
+		    json_string(state_info(rs->state - 1)->code));
 	if (rs->email > 0)
 		json_object_set_new(args, "email", json_string(rs->email == 1 ?
 		    "avec" : "sans"));
 	rs->loading = 1;
-	tui_request(t, "search", args, responsables_loaded, rs);
+	tui_request(t, OP_SEARCH, args, responsables_loaded, rs);
 }
 
 static void
@@ -265,7 +262,7 @@ responsables_show(struct screen *sc, struct tui *t)
 	struct responsables	*rs = sc->data;
 
 	if (!rs->academy && rs->nclasses == 0)
-		tui_request(t, "classes", NULL, responsables_classes_loaded,
+		tui_request(t, OP_CLASSES, NULL, responsables_classes_loaded,
 		    rs);
 	responsables_search(t, rs);
 }
@@ -421,7 +418,7 @@ notify_confirmed(struct tui *t, int yes, void *arg)
 		return;
 	}
 	dialog_progress(t, "Notification des comptes");
-	tui_request(t, "notify", json_pack("{s:o}", "logins", rs->pending),
+	tui_request(t, OP_NOTIFY, json_pack("{s:o}", "logins", rs->pending),
 	    notify_done, rs);
 	rs->pending = NULL;
 }
@@ -523,7 +520,7 @@ responsables_notify(struct tui *t, struct responsables *rs)
 		return;
 	}
 	(void)without;
-	tui_request(t, "notify", json_pack("{s:O, s:b}", "logins",
+	tui_request(t, OP_NOTIFY, json_pack("{s:O, s:b}", "logins",
 	    rs->pending, "dry_run", 1), notify_planned, rs);
 }
 
@@ -570,7 +567,7 @@ list_format_chosen(struct tui *t, int index, const unsigned char *ticked,
 	json_decref(rows);
 	json_decref(classes);
 	dialog_progress(t, "Édition de la liste");
-	tui_request(t, "list", args, list_done, rs);
+	tui_request(t, OP_LIST, args, list_done, rs);
 }
 
 static void
@@ -603,7 +600,7 @@ reset_confirmed(struct tui *t, int yes, void *arg)
 
 	if (yes) {
 		dialog_progress(t, "Réinitialisation");
-		tui_request(t, "reset", json_pack("{s:s}", "login",
+		tui_request(t, OP_RESET, json_pack("{s:s}", "login",
 		    ctx->login), reset_done, ctx->rs);
 	}
 	free(ctx->login);
@@ -739,7 +736,7 @@ responsables_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		    rs->ticked, 0, classes_chosen, rs);
 		return 1;
 	case 'e':
-		dialog_choice(t, "État des comptes", state_items, 6, 0, NULL,
+		dialog_choice(t, "État des comptes", state_items, STATE_CHOICES, 0, NULL,
 		    rs->state, state_chosen, rs);
 		return 1;
 	case 'm':
@@ -827,7 +824,10 @@ screen_responsables_new(struct tui *t)
 {
 	struct screen		*sc = xcalloc(1, sizeof *sc);
 	struct responsables	*rs = xcalloc(1, sizeof *rs);
+	int			 i;
 
+	for (i = 0; i < STATE__STORED; i++)
+		state_items[1 + i] = state_info(i)->label;
 	rs->academy = tui_school(t) == NULL;
 	rs->without = json_array();
 	if (rs->academy) {

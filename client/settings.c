@@ -300,12 +300,15 @@ settings_password(struct settings *s, int allow_prompt, char **cause)
 struct rpc *
 settings_connect(const struct settings *s, const char *client, char **cause)
 {
-	struct rpc_options	o;
+	struct rpc_options	 o;
+	struct rpc		*rpc;
 
 	memset(&o, 0, sizeof o);
 	o.server = s->server;
 	o.ca = s->ca;
 	o.client = client;
 	o.timeout_ms = 10000;
-	return rpc_open(&o, cause);
+	if ((rpc = rpc_open(&o, cause)) != NULL)
+		rpc_set_school(rpc, s->school);
+	return rpc;
 }

@@ -129,12 +129,12 @@ tui_init(struct tui *t, struct settings *s, struct rpc *rpc)
 		init_pair(TC_SELECTED, COLOR_BLACK, COLOR_CYAN);
 		init_pair(TC_STATUS, COLOR_BLACK, COLOR_WHITE);
 		init_pair(TC_ERROR, COLOR_WHITE, COLOR_RED);
-		init_pair(TC_PRECREE, COLOR_RED, -1);
+		init_pair(TC_RED, COLOR_RED, -1);
 		/* Orange where the terminal has 256 colours. */
-		init_pair(TC_NOTIFIE, COLORS >= 256 ? 208 : COLOR_MAGENTA, -1);
-		init_pair(TC_ATTENTE, COLOR_YELLOW, -1);
-		init_pair(TC_ACTIVE, COLOR_GREEN, -1);
-		init_pair(TC_DESACTIVE, COLORS >= 16 ? 8 : COLOR_WHITE, -1);
+		init_pair(TC_ORANGE, COLORS >= 256 ? 208 : COLOR_MAGENTA, -1);
+		init_pair(TC_YELLOW, COLOR_YELLOW, -1);
+		init_pair(TC_GREEN, COLOR_GREEN, -1);
+		init_pair(TC_GREY, COLORS >= 16 ? 8 : COLOR_WHITE, -1);
 		init_pair(TC_INELIGIBLE, COLORS >= 16 ? 8 : COLOR_WHITE, -1);
 		init_pair(TC_TAB, COLOR_BLUE, COLOR_WHITE);
 		init_pair(TC_DIALOG, COLOR_BLACK, COLOR_WHITE);
@@ -189,7 +189,7 @@ tui_attr(struct tui *t, enum tui_color c)
 		case TC_TAB:
 			return COLOR_PAIR(c) | A_BOLD;
 		case TC_INELIGIBLE:
-		case TC_DESACTIVE:
+		case TC_GREY:
 			return COLOR_PAIR(c) | (COLORS >= 16 ? 0 : A_DIM);
 		default:
 			return COLOR_PAIR(c);
@@ -205,10 +205,10 @@ tui_attr(struct tui *t, enum tui_color c)
 	case TC_ERROR:
 	case TC_TAB:
 		return A_REVERSE | A_BOLD;
-	case TC_PRECREE:
+	case TC_RED:
 		return A_BOLD;
 	case TC_INELIGIBLE:
-	case TC_DESACTIVE:
+	case TC_GREY:
 		return A_DIM;
 	default:
 		return A_NORMAL;
@@ -216,21 +216,31 @@ tui_attr(struct tui *t, enum tui_color c)
 }
 
 enum tui_color
-tui_state_color(const char *state)
+tui_state_color(const struct state_info *s)
 {
-	if (state == NULL)
+	if (s == NULL)
 		return TC_NORMAL;
-	if (strcmp(state, "precree") == 0)
-		return TC_PRECREE;
-	if (strcmp(state, "notifie") == 0)
-		return TC_NOTIFIE;
-	if (strcmp(state, "attente") == 0)
-		return TC_ATTENTE;
-	if (strcmp(state, "active") == 0)
-		return TC_ACTIVE;
-	if (strcmp(state, "desactive") == 0)
-		return TC_DESACTIVE;
+	switch (s->colour) {
+	case STATE_RED:
+		return TC_RED;
+	case STATE_ORANGE:
+		return TC_ORANGE;
+	case STATE_YELLOW:
+		return TC_YELLOW;
+	case STATE_GREEN:
+		return TC_GREEN;
+	case STATE_GREY:
+		return TC_GREY;
+	}
 	return TC_NORMAL;
+}
+
+const char *
+tui_state_label(json_t *row)
+{
+	const struct state_info	*s = state_of_row(row);
+
+	return s != NULL ? s->label : NULL;
 }
 
 void
@@ -370,7 +380,7 @@ tui_school(struct tui *t)
 }
 
 void
-tui_request(struct tui *t, const char *op, json_t *args, tui_callback cb,
+tui_request(struct tui *t, enum proto_op op, json_t *args, tui_callback cb,
     void *arg)
 {
 	struct pending	*p;
@@ -385,10 +395,6 @@ tui_request(struct tui *t, const char *op, json_t *args, tui_callback cb,
 		    "tentative en cours…");
 		return;
 	}
-	if (t->settings->school != NULL &&
-	    json_object_get(args, "school") == NULL)
-		json_object_set_new(args, "school",
-		    json_string(t->settings->school));
 	p = xcalloc(1, sizeof *p);
 	p->id = rpc_send(t->rpc, op, args, NULL, 0);
 	p->cb = cb;
@@ -436,7 +442,7 @@ tui_replies(struct tui *t)
 			free(p);
 		}
 		/* A session that ended (idle, disabled) sends to login. */
-		if (!r->ok && strcmp(r->code, "E_AUTH") == 0 &&
+		if (!r->ok && r->error == E_AUTH &&
 		    t->session != NULL)
 			tui_status(t, 1, "%s", r->message);
 		rpc_reply_free(r);
@@ -518,11 +524,12 @@ tui_reconnect(struct tui *t)
 		    "%d s… (q pour quitter)", RETRY_MS / 1000);
 		return;
 	}
+	rpc_set_school(rpc, t->settings->school);
 	rpc_close(t->rpc);
 	t->rpc = rpc;
 	t->connected = 1;
 	if (t->token != NULL && t->session != NULL)
-		tui_request(t, "resume", json_pack("{s:s}", "token", t->token),
+		tui_request(t, OP_RESUME, json_pack("{s:s}", "token", t->token),
 		    resume_done, NULL);
 	else if (!t->quiet_retry)
 		tui_status(t, 0, "Connexion rétablie.");

@@ -24,6 +24,7 @@
 
 #include "rpc.h"
 #include "settings.h"
+#include "state.h"
 
 struct tui;
 
@@ -55,11 +56,11 @@ enum tui_color {
 	TC_SELECTED,
 	TC_STATUS,
 	TC_ERROR,
-	TC_PRECREE,
-	TC_NOTIFIE,
-	TC_ATTENTE,
-	TC_ACTIVE,
-	TC_DESACTIVE,
+	TC_RED,			/* the hues of enum state_colour */
+	TC_ORANGE,
+	TC_YELLOW,
+	TC_GREEN,
+	TC_GREY,
 	TC_INELIGIBLE,
 	TC_TAB,
 	TC_DIALOG,
@@ -116,7 +117,7 @@ void	 tui_quit(struct tui *);
  * belongs to arg: an overlay passes its data (or itself), and when it
  * closes (tui_pop) its requests are forgotten, so a late reply never
  * reaches freed memory. */
-void	 tui_request(struct tui *, const char *op, json_t *args,
+void	 tui_request(struct tui *, enum proto_op, json_t *args,
 	    tui_callback cb, void *arg);
 /* Forget the callbacks of the requests made for arg (not NULL): their
  * replies will be dropped. For whoever frees arg with requests pending. */
@@ -127,7 +128,10 @@ void	 tui_status(struct tui *, int error, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 tui_redraw(struct tui *);
 int	 tui_attr(struct tui *, enum tui_color);
-enum tui_color tui_state_color(const char *state);
+/* The colour of a state (state.h); TC_NORMAL for NULL. */
+enum tui_color tui_state_color(const struct state_info *);
+/* The label of the state a row or card shows (state_of_row), or NULL. */
+const char *tui_state_label(json_t *);
 /* Print text cut or padded to width cells at (y, x). */
 void	 tui_print(int y, int x, const char *, int width, int attr);
 /* The keys that scroll a text of total lines shown page at a time

@@ -16,9 +16,9 @@ static const struct {
 	const char	*name;
 	const char	*message;
 } proto_errors[] = {
-#define ERR(sym, message) { #sym, message },
+#define PROTO_ERROR(sym, message) { #sym, message },
 #include "proto-errors.def"
-#undef ERR
+#undef PROTO_ERROR
 };
 
 const struct proto_op_info *

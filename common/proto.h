@@ -66,9 +66,9 @@ enum proto_op {
 };
 
 enum proto_error {
-#define ERR(sym, message) sym,
+#define PROTO_ERROR(sym, message) sym,
 #include "proto-errors.def"
-#undef ERR
+#undef PROTO_ERROR
 	E__COUNT
 };
 

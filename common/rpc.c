@@ -34,6 +34,7 @@ struct rpc {
 	struct buf		 in;
 	struct buf		 out;
 	json_int_t		 next_id;
+	char			*school;	/* for OPF_SCHOOL requests */
 	int			 want_write;	/* TLS waits for POLLOUT */
 	int			 broken;
 	char			 error[256];
@@ -102,19 +103,33 @@ rpc_close(struct rpc *rpc)
 	buf_free_secret(&rpc->blob);
 	buf_free_secret(&rpc->in);
 	buf_free(&rpc->out);
+	free(rpc->school);
 	free(rpc);
 }
 
+void
+rpc_set_school(struct rpc *rpc, const char *uai)
+{
+	free(rpc->school);
+	rpc->school = uai != NULL ? xstrdup(uai) : NULL;
+}
+
 json_int_t
-rpc_send(struct rpc *rpc, const char *op, json_t *args, const void *upload,
+rpc_send(struct rpc *rpc, enum proto_op op, json_t *args, const void *upload,
     size_t upload_len)
 {
-	json_t		*msg;
-	json_int_t	 id = rpc->next_id++;
-	char		 sha[65];
+	const struct proto_op_info	*info = proto_op(op);
+	json_t				*msg;
+	json_int_t			 id = rpc->next_id++;
+	char				 sha[65];
 
-	msg = json_pack("{s:I, s:s, s:o}", "id", id, "op", op, "args",
-	    args != NULL ? args : json_object());
+	if (args == NULL)
+		args = json_object();
+	if ((info->flags & OPF_SCHOOL) && rpc->school != NULL &&
+	    json_object_get(args, "school") == NULL)
+		json_object_set_new(args, "school", json_string(rpc->school));
+	msg = json_pack("{s:I, s:s, s:o}", "id", id, "op", info->name, "args",
+	    args);
 	if (upload != NULL) {
 		proto_sha256_hex(upload, upload_len, sha);
 		json_object_set_new(msg, "blob", json_pack("{s:I, s:s}",
@@ -165,9 +180,13 @@ rpc_parse_reply(struct rpc *rpc, const unsigned char *p, size_t len)
 			r->result = json_object();
 	} else {
 		error = json_object_get(msg, "error");
+		/* A code this client does not know (a newer server) is
+		 * kept for the message and treated as E_INTERNAL. */
 		r->code = xstrdup(json_string_value(json_object_get(error,
 		    "code")) != NULL ? json_string_value(json_object_get(error,
 		    "code")) : "E_INTERNAL");
+		if ((r->error = proto_error_lookup(r->code)) < 0)
+			r->error = E_INTERNAL;
 		r->message = xstrdup(json_string_value(json_object_get(error,
 		    "message")) != NULL ? json_string_value(json_object_get(
 		    error, "message")) : "Erreur du serveur.");
@@ -368,14 +387,14 @@ rpc_wait(struct rpc *rpc, json_int_t id, int timeout_ms)
 }
 
 struct rpc_reply *
-rpc_call_upload(struct rpc *rpc, const char *op, json_t *args,
+rpc_call_upload(struct rpc *rpc, enum proto_op op, json_t *args,
     const void *upload, size_t len, int timeout_ms)
 {
 	return rpc_wait(rpc, rpc_send(rpc, op, args, upload, len), timeout_ms);
 }
 
 struct rpc_reply *
-rpc_call(struct rpc *rpc, const char *op, json_t *args, int timeout_ms)
+rpc_call(struct rpc *rpc, enum proto_op op, json_t *args, int timeout_ms)
 {
 	return rpc_call_upload(rpc, op, args, NULL, 0, timeout_ms);
 }
@@ -431,7 +450,7 @@ rpc_open(const struct rpc_options *o, char **cause)
 	    cause)) == NULL)
 		goto fail;
 	rpc->fd = SSL_get_fd(rpc->ssl);
-	r = rpc_call(rpc, "hello", json_pack("{s:i, s:s}", "version",
+	r = rpc_call(rpc, OP_HELLO, json_pack("{s:i, s:s}", "version",
 	    PROTO_VERSION, "client", o->client != NULL ? o->client : "client"),
 	    timeout);
 	if (r == NULL) {

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "proto.h"
+
 struct rpc_options {
 	const char	*server;	/* host:port */
 	const char	*ca;		/* CA file; NULL: system store */
@@ -24,7 +26,8 @@ struct rpc_reply {
 	json_int_t	 id;
 	int		 ok;
 	json_t		*result;	/* when ok */
-	char		*code;		/* when not: E_... */
+	int		 error;		/* when not: enum proto_error */
+	char		*code;		/* its wire name, E_... */
 	char		*message;	/* French, for people */
 	json_t		*details;	/* some errors: a list of parts */
 	unsigned char	*blob;		/* binary payload, if any */
@@ -46,9 +49,15 @@ struct rpc	*rpc_offline(void);
 int		 rpc_feed(struct rpc *, const void *, size_t);
 int		 rpc_fd(struct rpc *);
 
+/*
+ * The school the requests of OPF_SCHOOL operations name (proto-ops.def),
+ * unless their arguments already do; NULL: none (the server picks the
+ * caller's only school, or refuses).
+ */
+void		 rpc_set_school(struct rpc *, const char *uai);
 /* Queue a request; args is stolen (NULL: {}). An upload, when given, is
  * sent as the request's binary payload. Returns the request id. */
-json_int_t	 rpc_send(struct rpc *, const char *op, json_t *args,
+json_int_t	 rpc_send(struct rpc *, enum proto_op, json_t *args,
 		    const void *upload, size_t upload_len);
 /* Move bytes both ways as far as the socket allows without blocking.
  * -1 when the connection is lost (see rpc_error). */
@@ -62,10 +71,10 @@ struct rpc_reply *rpc_next_reply(struct rpc *);
 int		 rpc_progress(struct rpc *, size_t *got, size_t *total);
 /* Send and wait for the reply (timeout_ms < 0: no limit). NULL if the
  * connection failed or timed out (see rpc_error). */
-struct rpc_reply *rpc_call(struct rpc *, const char *op, json_t *args,
+struct rpc_reply *rpc_call(struct rpc *, enum proto_op, json_t *args,
 		    int timeout_ms);
 /* rpc_call with an upload. */
-struct rpc_reply *rpc_call_upload(struct rpc *, const char *op, json_t *args,
+struct rpc_reply *rpc_call_upload(struct rpc *, enum proto_op, json_t *args,
 		    const void *, size_t, int timeout_ms);
 void		 rpc_reply_free(struct rpc_reply *);
 /* The last transport failure, in English. */

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "state.h"
 #include "xmalloc.h"
 
 char *
@@ -51,20 +52,7 @@ action_label(const char *action)
 const char *
 state_label(const char *code)
 {
-	static const char *const labels[][2] = {
-		{ "precree", "Non notifié" },
-		{ "notifie", "Notifié et non activé" },
-		{ "attente", "En cours d'activation" },
-		{ "active", "Activé" },
-		{ "desactive", "Désactivé" },
-	};
-	size_t	i;
+	const struct state_info	*s = state_shown(code, 0);
 
-	if (code == NULL)
-		return NULL;
-	for (i = 0; i < sizeof labels / sizeof labels[0]; i++) {
-		if (strcmp(labels[i][0], code) == 0)
-			return labels[i][1];
-	}
-	return code;
+	return s != NULL ? s->label : code;
 }

@@ -59,7 +59,7 @@ def operations():
 
 
 def error_codes():
-    return set(re.findall(r"^ERR\((E_[A-Z_]+),", read(
+    return set(re.findall(r"^PROTO_ERROR\((E_[A-Z_]+),", read(
         "common/proto-errors.def"), flags=re.M))
 
 
