@@ -101,7 +101,8 @@ TUI_OBJS	 = $(TUI_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
-		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto
+		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
+		   $(BUILD)/tests/test-text
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -156,6 +157,9 @@ $(BUILD)/tests/test-proto: $(BUILD)/tests/test-proto.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 $(BUILD)/tests/test-buf: $(BUILD)/tests/test-buf.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-text: $(BUILD)/tests/test-text.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 $(BUILD)/tests/test-password: $(BUILD)/tests/test-password.o \

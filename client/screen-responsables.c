@@ -107,6 +107,24 @@ col_state(json_t *row, char *tmp, size_t size)
 	return label != NULL ? label : col_str(row, "reason");
 }
 
+/* The same in fewer cells: the short label (a reason stays whole, to
+ * be cut if it must). */
+static const char *
+col_state_brief(json_t *row, char *tmp, size_t size)
+{
+	const struct state_info	*s = state_of_row(row);
+
+	(void)tmp, (void)size;
+	return s != NULL ? s->short_label : col_str(row, "reason");
+}
+
+/* Rows of one pupil share a heading. */
+static const char *
+row_group(json_t *row)
+{
+	return json_string_value(json_object_get(row, "pupil_id"));
+}
+
 static const char *
 col_email(json_t *row, char *tmp, size_t size)
 {
@@ -125,20 +143,25 @@ col_reason(json_t *row, char *tmp, size_t size)
 	return col_str(row, "reason");
 }
 
-/* Narrow screens give up the remark and the e-mail first (down to
- * nothing), the names and the state last; a password is never cut.
- * The helpdesk's rows come from every school and show all columns, the
- * UAI first; a school's staff see them from the second on. */
+/*
+ * Narrow screens give up the remark and the e-mail first (down to
+ * nothing), then the state's long label for its short one; names and the
+ * login come next, a password is never cut. When a name would be cut,
+ * the table shows each pupil and class once, on a line above its
+ * guardians (widget-table.h). The helpdesk's rows come from every school
+ * and show all columns, the UAI first; a school's staff see them from the
+ * second on.
+ */
 static const struct table_column columns[] = {
-	{ "École", 8, 8, 9, col_school },
-	{ "Élève", 10, 28, 3, col_pupil },
-	{ "Classe", 6, 10, 2, col_class },
-	{ "Responsable", 10, 28, 3, col_guardian },
-	{ "Identifiant", 9, 22, 8, col_login },
-	{ "Mot de passe", 10, 14, 9, col_password },
-	{ "État", 10, 22, 5, col_state },
-	{ "Courriel", 0, 32, 1, col_email },
-	{ "Remarque", 0, 45, 0, col_reason },
+	{ "École", 8, 8, 9, col_school, NULL, TABLE_GROUP },
+	{ "Élève", 10, 30, 6, col_pupil, NULL, TABLE_GROUP | TABLE_NAME },
+	{ "Classe", 6, 10, 2, col_class, NULL, TABLE_GROUP },
+	{ "Responsable", 10, 30, 6, col_guardian, NULL, TABLE_NAME },
+	{ "Identifiant", 9, 25, 8, col_login, NULL, 0 },
+	{ "Mot de passe", 10, 14, 9, col_password, NULL, 0 },
+	{ "État", STATE_SHORT_MAX, 22, 4, col_state, col_state_brief, 0 },
+	{ "Courriel", 0, 32, 1, col_email, NULL, 0 },
+	{ "Remarque", 0, 45, 0, col_reason, NULL, 0 },
 };
 #define NCOLUMNS	((int)(sizeof columns / sizeof columns[0]))
 #define STATE_COLUMN	6	/* in columns[] */
@@ -333,16 +356,20 @@ static const char *
 responsables_hint(struct screen *sc, struct tui *t)
 {
 	struct responsables	*rs = sc->data;
+	static char		 hint[256];
 
-	(void)t;
 	if (rs->typing)
 		return " Tapez le texte · Entrée : garder · Échap : effacer";
-	if (rs->academy)
-		return " / chercher  Entrée fiche  i réinit.  o tri  "
-		    "courriel: bientôt  ? aide  q quitter";
-	return " Espace cocher  a tout  n notifier  l liste  Entrée fiche  "
-	    "i réinit.  / texte  c classes  e état  m courriel  r rech.  "
-	    "o tri  courriel: bientôt  ? aide  q quitter";
+	/* Only the keys of the operations this role may call. */
+	snprintf(hint, sizeof hint, " %s%s%sEntrée fiche  %s%so tri  "
+	    "courriel: bientôt  ? aide  q quitter",
+	    rs->academy ? "/ chercher  " : "Espace cocher  a tout  ",
+	    !rs->academy && tui_allowed(t, OP_NOTIFY) ? "n notifier  " : "",
+	    !rs->academy && tui_allowed(t, OP_LIST) ? "l liste  " : "",
+	    tui_allowed(t, OP_RESET) ? "i réinit.  " : "",
+	    rs->academy ? "" : "/ texte  c classes  e état  m courriel  "
+	    "r rech.  ");
+	return hint;
 }
 
 /* -- actions --------------------------------------------------------- */
@@ -490,11 +517,8 @@ responsables_notify(struct tui *t, struct responsables *rs)
 	json_t		*rows, *row;
 	size_t		 i, without = 0;
 
-	if (strcmp(tui_role(t), "directeur") != 0) {
-		tui_status(t, 1, "La notification des comptes est réservée aux "
-		    "directeurs d'école.");
+	if (!tui_may(t, OP_NOTIFY, "La notification des comptes"))
 		return;
-	}
 	rows = responsables_selection(rs);
 	json_decref(rs->pending);
 	rs->pending = responsables_logins(rows);
@@ -761,18 +785,16 @@ responsables_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		responsables_notify(t, rs);
 		return 1;
 	case 'l':
-		if (strcmp(tui_role(t), "directeur") != 0) {
-			tui_status(t, 1, "L'édition des listes est réservée aux "
-			    "directeurs d'école.");
+		if (!tui_may(t, OP_LIST, "L'édition des listes"))
 			return 1;
-		}
 		dialog_choice(t, "Éditer la liste des responsables",
 		    (const char *const[]){ "PDF, à imprimer",
 		    "CSV, pour un tableur" }, 2, 0, NULL, 0,
 		    list_format_chosen, rs);
 		return 1;
 	case 'i':
-		if ((row = widget_table_current(&rs->table)) == NULL)
+		if (!tui_may(t, OP_RESET, "La réinitialisation des mots de "
+		    "passe") || (row = widget_table_current(&rs->table)) == NULL)
 			return 1;
 		if (json_string_value(json_object_get(row, "login")) == NULL) {
 			tui_status(t, 1, "Pas de compte sur cette ligne : %s",
@@ -833,9 +855,11 @@ screen_responsables_new(struct tui *t)
 	if (rs->academy) {
 		widget_table_init(&rs->table, columns, NCOLUMNS, 0);
 		rs->table.attr = academy_row_attr;
+		rs->table.group = row_group;
 	} else {
 		widget_table_init(&rs->table, columns + 1, NCOLUMNS - 1, 1);
 		rs->table.attr = row_attr;
+		rs->table.group = row_group;
 	}
 	sc->name = "responsables";
 	sc->draw = responsables_draw;

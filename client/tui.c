@@ -260,6 +260,22 @@ tui_print(int y, int x, const char *s, int width, int attr)
 }
 
 void
+tui_print_name(int y, int x, const char *s, int width, int attr)
+{
+	char	*cell;
+
+	if (width <= 0 || y < 0 || y >= LINES || x >= COLS)
+		return;
+	if (x + width > COLS)
+		width = COLS - x;
+	cell = utf8_fit_name(s != NULL ? s : "", width);
+	attron(attr);
+	mvaddstr(y, x, cell);
+	attroff(attr);
+	free(cell);
+}
+
+void
 tui_status(struct tui *t, int error, const char *fmt, ...)
 {
 	va_list	ap;
@@ -364,6 +380,43 @@ tui_role(struct tui *t)
 			    "role"));
 
 	return r != NULL ? r : "";
+}
+
+int
+tui_allowed(struct tui *t, enum proto_op op)
+{
+	return (proto_op(op)->roles & proto_role_lookup(tui_role(t))) != 0;
+}
+
+int
+tui_may(struct tui *t, enum proto_op op, const char *what)
+{
+	static const struct {
+		enum proto_role	 role;
+		const char	*people;
+	} roles[] = {
+		{ ROLE_DIRECTEUR, "directeurs d'école" },
+		{ ROLE_ASSISTANCE, "agents de l'assistance" },
+		{ ROLE_ADMIN, "administrateurs" },
+	};
+	char		who[128];
+	size_t		i, n = 0, k = 0, count = 0;
+
+	if (tui_allowed(t, op))
+		return 1;
+	for (i = 0; i < sizeof roles / sizeof roles[0]; i++)
+		count += (proto_op(op)->roles & roles[i].role) != 0;
+	who[0] = '\0';
+	for (i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+		if (!(proto_op(op)->roles & roles[i].role))
+			continue;
+		n += (size_t)snprintf(who + n, sizeof who - n, "%s%s",
+		    k == 0 ? "" : k + 1 == count ? " et aux " : ", aux ",
+		    roles[i].people);
+		k++;
+	}
+	tui_status(t, 1, "%s est réservée aux %s.", what, who);
+	return 0;
 }
 
 const char *

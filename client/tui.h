@@ -134,6 +134,8 @@ enum tui_color tui_state_color(const struct state_info *);
 const char *tui_state_label(json_t *);
 /* Print text cut or padded to width cells at (y, x). */
 void	 tui_print(int y, int x, const char *, int width, int attr);
+/* The same for a person's name: the surname is cut first. */
+void	 tui_print_name(int y, int x, const char *, int width, int attr);
 /* The keys that scroll a text of total lines shown page at a time
  * (arrows, pages, home, end); *offset stays in range. 1 if used. */
 int	 tui_scroll_key(int *offset, int page, int total, wint_t);
@@ -146,6 +148,12 @@ void	 tui_push(struct tui *, struct screen *);
 void	 tui_pop(struct tui *);
 /* The role of the session: "directeur", "assistance", "admin". */
 const char *tui_role(struct tui *);
+/* Whether the staff member logged in may call the operation: its roles
+ * in proto-ops.def. */
+int	 tui_allowed(struct tui *, enum proto_op);
+/* The same, saying on the status line, when not, that what (an action,
+ * "La notification des comptes") is kept for the roles that may. */
+int	 tui_may(struct tui *, enum proto_op, const char *what);
 /* The UAI the session works in (NULL: academy-wide helpdesk). */
 const char *tui_school(struct tui *);
 /* Where documents are saved: $ECADM_DOWNLOAD_DIR or ~/ecadm (created). */

@@ -7,7 +7,10 @@
 #include "widget-table.h"
 #include "xmalloc.h"
 
-#define CHECK_W	3	/* "[x]" */
+#define CHECK_W		3	/* "[x]" */
+#define GROUP_INDENT	2	/* rows under their group's heading, when
+				   no checkbox sets them apart already */
+#define OPTIONAL_MIN	6	/* narrower, a column that may go does */
 
 void
 widget_table_init(struct widget_table *w, const struct table_column *columns,
@@ -18,6 +21,9 @@ widget_table_init(struct widget_table *w, const struct table_column *columns,
 	w->ncolumns = ncolumns;
 	w->checkboxes = checkboxes;
 	w->content = xcalloc((size_t)ncolumns, sizeof *w->content);
+	while (w->ngroup < ncolumns &&
+	    (columns[w->ngroup].flags & TABLE_GROUP))
+		w->ngroup++;
 	w->rows = json_array();
 	w->sort = -1;
 }
@@ -44,6 +50,7 @@ widget_table_free(struct widget_table *w)
 	widget_table_clear(w);
 	json_decref(w->rows);
 	free(w->content);
+	free(w->lines);
 	free(w->query);
 }
 
@@ -129,7 +136,7 @@ widget_table_set_rows(struct widget_table *w, json_t *rows)
 	w->checked = xcalloc(w->nrows + 1, 1);
 	w->view = xcalloc(w->nrows + 1, sizeof *w->view);
 	for (c = 0; c < w->ncolumns; c++)
-		w->content[c] = utf8_width(w->columns[c].title);
+		w->content[c] = 0;
 	json_array_foreach(rows, i, row) {
 		hay.len = 0;
 		for (c = 0; c < w->ncolumns; c++) {
@@ -274,29 +281,57 @@ widget_table_checked_rows(struct widget_table *w)
 	return list;
 }
 
-/* Column widths for the space: content-sized within bounds, the widest
- * shrunk first when the screen is too narrow. */
-static void
-widget_table_layout(struct widget_table *w, int width, int *out)
+/* Cells of the columns from first on, with the spaces between them. */
+static int
+widget_table_total(struct widget_table *w, int first, const int *out)
 {
-	int	c, total, widest;
+	int	c, total = 0;
 
-	if (w->checkboxes)
-		width -= CHECK_W + 1;
+	for (c = first; c < w->ncolumns; c++)
+		total += out[c] + (c > first && out[c] > 0 ? 1 : 0);
+	return total;
+}
+
+/* The widest text of a column within its bounds. */
+static int
+widget_table_need(struct widget_table *w, int c)
+{
+	int	need = w->content[c];
+
+	if (need < w->columns[c].min)
+		need = w->columns[c].min;
+	if (need > w->columns[c].max)
+		need = w->columns[c].max;
+	return need;
+}
+
+/*
+ * Widths of the columns from first on, for the space: text-sized within
+ * bounds, and room for the title. When the screen is too narrow, titles
+ * wider than their texts give way first (the header joins such a title to
+ * the one before), then a cell at a time is taken from the column that
+ * matters least. The columns before first get 0.
+ */
+static void
+widget_table_layout(struct widget_table *w, int first, int width, int *out)
+{
+	int	c, widest;
+
 	for (c = 0; c < w->ncolumns; c++) {
-		out[c] = w->content[c];
-		if (out[c] < w->columns[c].min)
-			out[c] = w->columns[c].min;
-		if (out[c] > w->columns[c].max)
-			out[c] = w->columns[c].max;
+		out[c] = c < first ? 0 : widget_table_need(w, c);
+		if (c >= first && out[c] < utf8_width(w->columns[c].title))
+			out[c] = utf8_width(w->columns[c].title);
+	}
+	for (c = w->ncolumns - 1; c > first; c--) {
+		while (out[c] > widget_table_need(w, c) &&
+		    widget_table_total(w, first, out) > width)
+			out[c]--;
 	}
 	/* Take a cell at a time from the column that matters least and can
 	 * still give (the widest among equals). */
 	for (;;) {
-		total = 0;
 		widest = -1;
-		for (c = 0; c < w->ncolumns; c++) {
-			total += out[c] + (c > 0 && out[c] > 0 ? 1 : 0);
+		for (c = first; c < w->ncolumns; c++) {
 			if (out[c] <= w->columns[c].min)
 				continue;
 			if (widest < 0 || w->columns[c].keep <
@@ -305,10 +340,264 @@ widget_table_layout(struct widget_table *w, int width, int *out)
 			    out[c] > out[widest]))
 				widest = c;
 		}
-		if (total <= width || widest < 0)
+		if (widget_table_total(w, first, out) <= width || widest < 0)
 			break;
 		out[widest]--;
 	}
+	/* A column that may vanish reads as noise in a few cells. */
+	for (c = first; c < w->ncolumns; c++) {
+		if (w->columns[c].min == 0 && out[c] < OPTIONAL_MIN)
+			out[c] = 0;
+	}
+}
+
+/* Whether those widths cut a name that the column could show whole. */
+static int
+widget_table_cuts_names(struct widget_table *w, const int *cw)
+{
+	int	c, need;
+
+	for (c = 0; c < w->ncolumns; c++) {
+		need = w->content[c] < w->columns[c].max ? w->content[c] :
+		    w->columns[c].max;
+		if ((w->columns[c].flags & TABLE_NAME) && cw[c] < need)
+			return 1;
+	}
+	return 0;
+}
+
+/* One cell: the brief text when the full one does not fit, names cut at
+ * their surname. */
+static void
+widget_table_cell(struct widget_table *w, json_t *row, int c, int y, int x,
+    int width, int attr)
+{
+	const struct table_column	*col = &w->columns[c];
+	char				 tmp[256];
+	const char			*text;
+
+	text = col->text(row, tmp, sizeof tmp);
+	if (col->brief != NULL && utf8_width(text) > width)
+		text = col->brief(row, tmp, sizeof tmp);
+	if (col->flags & TABLE_NAME)
+		tui_print_name(y, x, text, width, attr);
+	else
+		tui_print(y, x, text, width, attr);
+}
+
+/* The columns from first on, at left, on line y (cw: their widths). */
+static void
+widget_table_row(struct widget_table *w, struct tui *t, json_t *row,
+    int selected, int first, int y, int left, int right, const int *cw)
+{
+	int	c, cx, attr;
+
+	for (c = first, cx = left; c < w->ncolumns && cx < right; c++) {
+		if (cw[c] == 0)
+			continue;	/* a column the screen had no room for */
+		attr = selected ? tui_attr(t, TC_SELECTED) :
+		    w->attr != NULL ? w->attr(t, row, c) : (int)A_NORMAL;
+		widget_table_cell(w, row, c, y, cx, cw[c] < right - cx ?
+		    cw[c] : right - cx, attr);
+		cx += cw[c] + 1;
+	}
+}
+
+/* The title of column c, with its sort mark; in groups, the first
+ * one is preceded by the titles of the names on the headings and of the
+ * group column rows are sorted by: "Élève / Responsable". */
+static void
+widget_table_title(struct widget_table *w, int c, int first, char *title,
+    size_t size)
+{
+	size_t	n = 0;
+	int	i;
+
+	title[0] = '\0';
+	for (i = 0; c == first && i < first; i++) {
+		if (!(w->columns[i].flags & TABLE_NAME) && w->sort != i)
+			continue;
+		n += (size_t)snprintf(title + n, size - n, "%s%s%s",
+		    n > 0 ? " · " : "", w->columns[i].title, w->sort == i ?
+		    (w->desc ? " ▼" : " ▲") : "");
+	}
+	if (n > 0)
+		n += (size_t)snprintf(title + n, size - n, " / ");
+	snprintf(title + n, size - n, "%s%s", w->columns[c].title,
+	    w->sort == c ? (w->desc ? " ▼" : " ▲") : "");
+}
+
+/*
+ * The header line: the tick-all box and the titles. A title wider than
+ * its column joins the one before, over both: "Identifiant / Mot de
+ * passe" above a login and a password of ten cells.
+ */
+static void
+widget_table_header(struct widget_table *w, struct tui *t, int y, int x,
+    int width, int left, int first, int indent, const int *cw)
+{
+	char	 title[256], held[512] = "";
+	size_t	 i, nchecked = 0;
+	int	 c, cx, attr = tui_attr(t, TC_HEADER), hx = 0, hw = 0;
+
+	tui_print(y, x, "", width, attr);
+	if (w->checkboxes) {
+		for (i = 0; i < w->nview; i++)
+			nchecked += w->checked[w->view[i]];
+		tui_print(y, x, nchecked == 0 || w->nview == 0 ? "[ ]" :
+		    nchecked == w->nview ? "[x]" : "[-]", CHECK_W, attr);
+	}
+	for (c = first, cx = left; c < w->ncolumns && cx < x + width; c++) {
+		if (cw[c] == 0)
+			continue;
+		widget_table_title(w, c, first, title, sizeof title);
+		if (held[0] != '\0' && utf8_width(title) > cw[c]) {
+			/* Joined to the title held, over both columns. */
+			snprintf(held + strlen(held), sizeof held -
+			    strlen(held), " / %s", title);
+			hw = cx + cw[c] - hx;
+		} else {
+			if (held[0] != '\0')
+				tui_print(y, hx, held, hw, attr);
+			snprintf(held, sizeof held, "%s", title);
+			hx = cx - (c == first ? indent : 0);
+			hw = cw[c] + (c == first ? indent : 0);
+		}
+		cx += cw[c] + 1;
+	}
+	if (held[0] != '\0')
+		tui_print(y, hx, held, hw < x + width - hx ? hw : x + width - hx,
+		    attr);
+}
+
+/* Whether the row at view index i starts a group. */
+static int
+widget_table_starts_group(struct widget_table *w, size_t i)
+{
+	const char	*a, *b;
+
+	if (i == 0)
+		return 1;
+	a = w->group(json_array_get(w->rows, w->view[i - 1]));
+	b = w->group(json_array_get(w->rows, w->view[i]));
+	return a == NULL || b == NULL || strcmp(a, b) != 0;
+}
+
+/* Screen lines from the row at top to the one at last, headings
+ * included (the top row always has one). */
+static int
+widget_table_span(struct widget_table *w, size_t top, size_t last)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = top; i <= last; i++)
+		n += 1 + (i == top || widget_table_starts_group(w, i));
+	return n;
+}
+
+/* A group's heading: its columns at their widest (names whole up to
+ * their maximum, the others whole), greyed only when every row of the
+ * group is. */
+static void
+widget_table_heading(struct widget_table *w, struct tui *t, size_t i,
+    int y, int left, int right)
+{
+	json_t	*row = json_array_get(w->rows, w->view[i]);
+	size_t	 k;
+	int	 c, cx, cw, attr = A_BOLD, grey = w->attr != NULL;
+
+	for (k = i; grey && k < w->nview && (k == i ||
+	    !widget_table_starts_group(w, k)); k++) {
+		if (w->attr(t, json_array_get(w->rows, w->view[k]),
+		    w->ngroup) != tui_attr(t, TC_INELIGIBLE))
+			grey = 0;
+	}
+	if (grey)
+		attr = tui_attr(t, TC_INELIGIBLE);
+	for (c = 0, cx = left; c < w->ngroup && cx < right; c++) {
+		cw = (w->columns[c].flags & TABLE_NAME) ?
+		    widget_table_need(w, c) : w->content[c];
+		widget_table_cell(w, row, c, y, cx, cw < right - cx ? cw :
+		    right - cx, attr);
+		cx += cw + 2;
+	}
+}
+
+/* Rows under the headings of their groups. */
+static void
+widget_table_draw_groups(struct widget_table *w, struct tui *t, int y,
+    int x, int height, int width, const int *cw)
+{
+	size_t	i;
+	int	line, left = x + (w->checkboxes ? CHECK_W + 1 : 0), rows = 0;
+	int	sel, indent = w->checkboxes ? 0 : GROUP_INDENT;
+
+	height--;			/* the header */
+	if (w->cursor < w->top)
+		w->top = w->cursor;
+	if (w->cursor - w->top >= (size_t)height)
+		w->top = w->cursor - (size_t)height + 1;
+	while (w->top < w->cursor &&
+	    widget_table_span(w, w->top, w->cursor) > height)
+		w->top++;
+	widget_table_header(w, t, y, x, width, left + indent, w->ngroup,
+	    indent, cw);
+	for (line = 0, i = w->top; line < height && i < w->nview; i++) {
+		if (i == w->top || widget_table_starts_group(w, i)) {
+			if (line + 1 >= height)
+				break;
+			w->lines[line] = -(long)i - 1;
+			widget_table_heading(w, t, i, y + 1 + line++, x,
+			    x + width);
+		}
+		sel = i == w->cursor;
+		if (sel)
+			tui_print(y + 1 + line, x, "", width,
+			    tui_attr(t, TC_SELECTED));
+		if (w->checkboxes)
+			tui_print(y + 1 + line, x, w->checked[w->view[i]] ?
+			    "[x]" : "[ ]", CHECK_W, sel ?
+			    tui_attr(t, TC_SELECTED) : (int)A_NORMAL);
+		w->lines[line] = (long)i;
+		widget_table_row(w, t, json_array_get(w->rows, w->view[i]),
+		    sel, w->ngroup, y + 1 + line++, left + indent, x + width,
+		    cw);
+		rows++;
+	}
+	w->nlines = line;
+	w->page = rows > 0 ? rows : 1;
+}
+
+/* One line a row, every column on it. */
+static void
+widget_table_draw_flat(struct widget_table *w, struct tui *t, int y, int x,
+    int height, int width, const int *cw)
+{
+	size_t	i;
+	int	line, left = x + (w->checkboxes ? CHECK_W + 1 : 0), sel;
+
+	w->page = height - 1;
+	if (w->cursor < w->top)
+		w->top = w->cursor;
+	if (w->cursor >= w->top + (size_t)w->page)
+		w->top = w->cursor - (size_t)w->page + 1;
+	widget_table_header(w, t, y, x, width, left, 0, 0, cw);
+	for (line = 0, i = w->top; line < w->page && i < w->nview;
+	    line++, i++) {
+		sel = i == w->cursor;
+		if (sel)
+			tui_print(y + 1 + line, x, "", width,
+			    tui_attr(t, TC_SELECTED));
+		if (w->checkboxes)
+			tui_print(y + 1 + line, x, w->checked[w->view[i]] ?
+			    "[x]" : "[ ]", CHECK_W, sel ?
+			    tui_attr(t, TC_SELECTED) : (int)A_NORMAL);
+		w->lines[line] = (long)i;
+		widget_table_row(w, t, json_array_get(w->rows, w->view[i]),
+		    sel, 0, y + 1 + line, left, x + width, cw);
+	}
+	w->nlines = line;
 }
 
 void
@@ -316,63 +605,25 @@ widget_table_draw(struct widget_table *w, struct tui *t, int y, int x,
     int height, int width)
 {
 	int	*cw = xcalloc((size_t)w->ncolumns, sizeof *cw);
-	char	 tmp[256], title[128];
-	size_t	 i, nchecked = 0;
-	json_t	*row;
-	int	 c, cx, attr, line, left = x;
+	int	 room = width - (w->checkboxes ? CHECK_W + 1 : 0);
 
 	w->y = y;
 	if (height < 2) {
 		free(cw);
 		return;
 	}
-	widget_table_layout(w, width, cw);
-	w->page = height - 1;
-	if (w->cursor < w->top)
-		w->top = w->cursor;
-	if (w->cursor >= w->top + (size_t)w->page)
-		w->top = w->cursor - (size_t)w->page + 1;
-
-	/* Header, with the tick-all box and the sort mark. */
-	attr = tui_attr(t, TC_HEADER);
-	tui_print(y, x, "", width, attr);
-	if (w->checkboxes) {
-		for (i = 0; i < w->nview; i++)
-			nchecked += w->checked[w->view[i]];
-		tui_print(y, x, nchecked == 0 || w->nview == 0 ? "[ ]" :
-		    nchecked == w->nview ? "[x]" : "[-]", CHECK_W, attr);
-		left = x + CHECK_W + 1;
-	}
-	for (c = 0, cx = left; c < w->ncolumns && cx < x + width; c++) {
-		if (cw[c] == 0)
-			continue;	/* a column the screen had no room for */
-		snprintf(title, sizeof title, "%s%s", w->columns[c].title,
-		    w->sort == c ? (w->desc ? " ▼" : " ▲") : "");
-		tui_print(y, cx, title, cw[c] < x + width - cx ? cw[c] :
-		    x + width - cx, attr);
-		cx += cw[c] + 1;
-	}
-	for (line = 0, i = w->top; line < w->page && i < w->nview;
-	    line++, i++) {
-		row = json_array_get(w->rows, w->view[i]);
-		if (i == w->cursor)
-			tui_print(y + 1 + line, x, "", width,
-			    tui_attr(t, TC_SELECTED));
-		if (w->checkboxes)
-			tui_print(y + 1 + line, x, w->checked[w->view[i]] ?
-			    "[x]" : "[ ]", CHECK_W, i == w->cursor ?
-			    tui_attr(t, TC_SELECTED) : (int)A_NORMAL);
-		for (c = 0, cx = left; c < w->ncolumns && cx < x + width; c++) {
-			if (cw[c] == 0)
-				continue;
-			attr = i == w->cursor ? tui_attr(t, TC_SELECTED) :
-			    w->attr != NULL ? w->attr(t, row, c) : (int)A_NORMAL;
-			tui_print(y + 1 + line, cx, w->columns[c].text(row, tmp,
-			    sizeof tmp), cw[c] < x + width - cx ? cw[c] :
-			    x + width - cx, attr);
-			cx += cw[c] + 1;
-		}
-	}
+	free(w->lines);
+	w->lines = xcalloc((size_t)height, sizeof *w->lines);
+	w->nlines = 0;
+	widget_table_layout(w, 0, room, cw);
+	w->grouped = w->group != NULL && w->ngroup > 0 &&
+	    widget_table_cuts_names(w, cw);
+	if (w->grouped) {
+		widget_table_layout(w, w->ngroup, room - (w->checkboxes ? 0 :
+		    GROUP_INDENT), cw);
+		widget_table_draw_groups(w, t, y, x, height, width, cw);
+	} else
+		widget_table_draw_flat(w, t, y, x, height, width, cw);
 	free(cw);
 }
 
@@ -412,19 +663,24 @@ widget_table_key(struct widget_table *w, wint_t ch, int keycode)
 int
 widget_table_mouse(struct widget_table *w, const MEVENT *ev)
 {
-	size_t	i;
+	long	i;
 
 	if (ev->y == w->y) {
 		if (w->checkboxes && ev->x < CHECK_W)
 			widget_table_toggle_all(w);
 		return 1;
 	}
-	if (ev->y <= w->y || ev->y > w->y + w->page)
+	if (ev->y <= w->y || ev->y > w->y + (w->grouped ? w->nlines :
+	    w->page))
 		return 0;
-	i = w->top + (size_t)(ev->y - w->y - 1);
-	if (i >= w->nview)
+	if (ev->y - w->y - 1 >= w->nlines)
 		return 1;
-	w->cursor = i;
+	/* A heading selects the first row of its group. */
+	if ((i = w->lines[ev->y - w->y - 1]) < 0) {
+		w->cursor = (size_t)(-i - 1);
+		return 1;
+	}
+	w->cursor = (size_t)i;
 	if (w->checkboxes && ev->x < CHECK_W)
 		widget_table_toggle(w);
 	return 1;

@@ -4,6 +4,12 @@
  * row, a text filter (accents and case ignored), sorting by any column,
  * a cursor and scrolling. Only the visible lines are drawn, so a school of
  * 2,000 rows scrolls and filters as fast as a class.
+ *
+ * Names come first: when the screen is too narrow to show the TABLE_NAME
+ * columns whole on one line, a table with TABLE_GROUP columns (its
+ * leading ones, the pupil and the class) shows them once, on a heading
+ * line above the rows that share them, and the other columns on the rows
+ * beneath, indented: one line per pupil, its guardians under it.
  */
 #ifndef WIDGET_TABLE_H
 #define WIDGET_TABLE_H
@@ -16,6 +22,10 @@
 
 struct tui;
 
+#define TABLE_NAME	0x1	/* a person's name: the surname is cut
+				   first, and a cut one calls for groups */
+#define TABLE_GROUP	0x2	/* shown on the heading line of groups */
+
 struct table_column {
 	const char	*title;
 	int		 min;		/* narrowest, in cells */
@@ -24,6 +34,10 @@ struct table_column {
 					   with the lowest keep shrink first */
 	/* The text of the cell (tmp may hold a built string). */
 	const char	*(*text)(json_t *row, char *tmp, size_t size);
+	/* A shorter text, shown when the text does not fit the column;
+	 * NULL: the text is cut. */
+	const char	*(*brief)(json_t *row, char *tmp, size_t size);
+	int		 flags;
 };
 
 struct widget_table {
@@ -37,6 +51,15 @@ struct widget_table {
 	size_t				*view;		/* rows shown, in order */
 	size_t				 nview;
 	int				*content;	/* widest cell */
+	int				 ngroup;	/* TABLE_GROUP columns */
+	/* The identity of a row's group (for the pupil, its id); rows
+	 * next to each other with the same key share a heading. */
+	const char			*(*group)(json_t *row);
+	int				 grouped;	/* last draw had groups */
+	long				*lines;		/* last draw: the view
+							   index of each line,
+							   -1 for a heading */
+	int				 nlines;
 	size_t				 cursor;	/* in the view */
 	size_t				 top;
 	int				 page;

@@ -8,8 +8,9 @@
 
 #include <jansson.h>
 
-/* Widest short label, in terminal cells. */
-#define STATE_SHORT_MAX	11
+/* Widest short label, in terminal cells: at 80 columns the state gets
+ * what is left beside a name of 30 cells, a login of 23 and a password. */
+#define STATE_SHORT_MAX	10
 
 enum state_colour {
 	STATE_RED,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
+#include <wctype.h>
 
 #include "buf.h"
 #include "utf8.h"
@@ -128,6 +129,59 @@ utf8_fit(const char *s, int width, int right_align)
 		buf_add(&b, " ", 1);
 	buf_add(&b, "", 1);
 	return (char *)b.data;
+}
+
+/* Bytes of the surname at the head of a name: the words before the first
+ * one holding a lowercase letter; 0 when there is no such split. */
+static size_t
+name_surname_len(const char *s)
+{
+	const char	*word = s, *p;
+	size_t		 n;
+	unsigned int	 cp;
+
+	for (;;) {
+		while (*word == ' ')
+			word++;
+		if (*word == '\0')
+			return 0;
+		for (p = word; *p != '\0' && *p != ' '; p += n) {
+			n = utf8_decode(p, strlen(p), &cp);
+			/* ß is lowercase but has no capital in use:
+			 * "HAßLER" is a surname. */
+			if (iswlower((wint_t)cp) && cp != 0xdf)
+				goto first_names;
+		}
+		word = p;
+	}
+first_names:
+	/* The surname ends before the spaces ahead of this word. */
+	p = word;
+	while (p > s && p[-1] == ' ')
+		p--;
+	return (size_t)(p - s);
+}
+
+char *
+utf8_fit_name(const char *s, int width)
+{
+	size_t	 cut = name_surname_len(s);
+	char	*surname, *fitted, *out;
+	int	 rest, sw;
+
+	if (utf8_width(s) <= width || cut == 0)
+		return utf8_fit(s, width, 0);
+	/* The first names, with the space before them; at least two cells
+	 * of surname ("D…") must stay for the cut to read as one. */
+	rest = utf8_width(s + cut);
+	if ((sw = width - rest) < 2)
+		return utf8_fit(s, width, 0);
+	surname = xstrndup(s, cut);
+	fitted = utf8_fit(surname, sw, 0);
+	xasprintf(&out, "%s%s", fitted, s + cut);
+	free(surname);
+	free(fitted);
+	return out;
 }
 
 void

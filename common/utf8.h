@@ -23,5 +23,12 @@ int	 utf8_push(char *s, size_t size, wint_t ch);
 /* A new string of exactly width cells: cut with "…" if longer, padded
  * with spaces if shorter (on the right, or the left if right_align). */
 char	*utf8_fit(const char *, int width, int right_align);
+/*
+ * utf8_fit for a person's name, "SURNAME First names": when it does not
+ * fit, the surname (the leading words without a lowercase letter) is cut
+ * before the first names, so "LEFÈVRE-ŒUVRARD Éloïse" in 14 cells is
+ * "LEFÈV… Éloïse". Other text is cut at its end.
+ */
+char	*utf8_fit_name(const char *, int width);
 
 #endif

@@ -424,6 +424,75 @@ class TestSizes(TuiCase):
         self.assertEqual(self.exit_status(), 0)
 
 
+# Families with long compound surnames and accents, names up to 30
+# characters: (surname, children, guardians' first names).
+LONG_FAMILIES = [
+    ("LEFÈVRE-ŒUVRARD", ["Éloïse", "Zoé"], ["Anne-Sophie", "Jean-Noël"]),
+    ("BARTHÉLEMY-SAINT-GERMAIN", ["Noé"], ["Inès", "Gaël"]),
+    ("DE LA FONTAINE-MÜLLER", ["Hélène", "Maëlys"], ["Francine"]),
+    ("N'DIAYE-ROUSSEAU", ["Aïcha-Fatou"], ["Bérénice", "Amadou"]),
+    ("GIRAUD-BOËL", ["Aïssatou", "Anaïs"], ["Frédérique", "Clément"]),
+    ("NGUYỄN-STRAẞER", ["Thị Ngọc Ánh"], ["Hương"]),
+]
+
+
+def long_name_school(S, p):
+    """A school generated from LONG_FAMILIES: siblings share guardians."""
+    rows = []
+    for f, (last, children, parents) in enumerate(LONG_FAMILIES):
+        for c, first in enumerate(children):
+            for g, gfirst in enumerate(parents):
+                rows.append(line(S, "%sP%d%d" % (p, f, c), last, first,
+                                 "%sG%d%d" % (p, f, g), last, gfirst,
+                                 classe="CE2-CM1 bilingue", niveau="CE2"))
+    return rows
+
+
+class TestNarrowNames(TuiCase):
+    def test_full_names_at_80x24(self):
+        S = uai(3359001)
+        self.s.import_rows(long_name_school(S, "LN"), "ln.csv")
+        d = "dir.ln"
+        self.s.add_staff(d, "directeur", [S], "Direction LN")
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "ln.pdf"), "--all", user=d)
+        rows = self.s.ctl_json("search", user=d)
+        names = {r["pupil"] for r in rows} | {r["guardian"] for r in rows}
+        self.assertTrue(any(len(n) == 30 for n in names), names)
+        t = self.logged_in("narrow", d, width=80, height=24)
+        screens = [t.wait_for("%d lignes" % len(rows))]
+        t.keys("PageDown")
+        t.keys("PageDown")
+        time.sleep(0.5)
+        screens.append(t.screen())
+        text = "\n".join(screens)
+        for screen in screens:
+            lines = screen.splitlines()
+            self.assertEqual(len(lines), 24)
+            self.assertTrue(all(len(l) <= 80 for l in lines))
+        # Every name whole, each pupil once on its own line above its
+        # guardians, and each guardian's login, password and state.
+        for n in names:
+            self.assertIn(n, text)
+        for r in rows:
+            row = next((l for l in text.splitlines()
+                        if r["login"] in l and r["guardian"] in l), None)
+            self.assertIsNotNone(row, r["login"])
+            self.assertIn(r["password"], row)
+            self.assertIn("Notifié", row)
+            self.assertTrue(row.startswith("[ ]"), row)
+        first = screens[0].splitlines()
+        heading = [l for l in first if l.startswith("LEFÈVRE-ŒUVRARD ")]
+        self.assertEqual([l.split("  ")[0] for l in heading],
+                         ["LEFÈVRE-ŒUVRARD Éloïse", "LEFÈVRE-ŒUVRARD Zoé"])
+        # Ticking and the count work on the guardians' rows.
+        t.keys("Home")
+        t.keys("Space")
+        t.wait_for("1 cochée")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
 class TestLostServer(TuiCase):
     def test_server_stopped_mid_session(self):
         d = harness.Daemon(self.s, "tui-lost", harness.free_port()).start()
