@@ -267,10 +267,10 @@ conn_peer_kind(struct conn *c)
 static int
 conn_handshake(struct conn *c)
 {
-	int	r, e;
+	enum tls_io	r;
 
 	c->want_write = 0;
-	if ((r = SSL_accept(c->ssl)) == 1) {
+	if ((r = tls_handshake(c->ssl)) == TLS_IO_DONE) {
 		c->state = CONN_OPEN;
 		c->peer = conn_peer_kind(c);
 		conn_log_context(c);
@@ -278,14 +278,13 @@ conn_handshake(struct conn *c)
 		    SSL_get_version(c->ssl));
 		return 0;
 	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ)
+	if (r == TLS_IO_WANT_READ)
 		return 0;
-	if (e == SSL_ERROR_WANT_WRITE) {
+	if (r == TLS_IO_WANT_WRITE) {
 		c->want_write = 1;
 		return 0;
 	}
-	conn_close(c, e == SSL_ERROR_SSL ? tls_error() : "handshake failed");
+	conn_close(c, r == TLS_IO_ERROR ? tls_error() : "handshake failed");
 	return -1;
 }
 
@@ -293,24 +292,24 @@ conn_handshake(struct conn *c)
 static int
 conn_read(struct conn *c)
 {
-	int	n, e;
+	enum tls_io	r;
+	size_t		n;
 
 	while (conn_wants_input(c)) {
-		n = SSL_read(c->ssl, buf_reserve(&c->in, 16384), 16384);
-		if (n > 0) {
-			buf_commit(&c->in, (size_t)n);
+		r = tls_read(c->ssl, buf_reserve(&c->in, 16384), 16384, &n);
+		if (r == TLS_IO_DONE) {
+			buf_commit(&c->in, n);
 			clock_gettime(CLOCK_MONOTONIC, &c->active);
 			continue;
 		}
-		e = SSL_get_error(c->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
+		if (r == TLS_IO_WANT_READ)
 			return 0;
-		if (e == SSL_ERROR_WANT_WRITE) {
+		if (r == TLS_IO_WANT_WRITE) {
 			c->want_write = 1;
 			return 0;
 		}
-		conn_close(c, e == SSL_ERROR_ZERO_RETURN ? "closed by peer" :
-		    e == SSL_ERROR_SSL ? tls_error() : "connection lost");
+		conn_close(c, r == TLS_IO_EOF ? "closed by peer" :
+		    r == TLS_IO_ERROR ? tls_error() : "connection lost");
 		return -1;
 	}
 	return 0;
@@ -319,8 +318,9 @@ conn_read(struct conn *c)
 int
 conn_write(struct conn *c)
 {
-	size_t	len;
-	int	n, e, sent = 0;
+	enum tls_io	r;
+	size_t		len, n;
+	int		sent = 0;
 
 	c->want_write = 0;
 	if (buf_left(&c->out) > OUTPUT_MAX) {
@@ -331,19 +331,18 @@ conn_write(struct conn *c)
 		len = buf_left(&c->out);
 		if (len > 65536)
 			len = 65536;
-		n = SSL_write(c->ssl, buf_head(&c->out), (int)len);
-		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
+		r = tls_write(c->ssl, buf_head(&c->out), len, &n);
+		if (r == TLS_IO_DONE) {
+			buf_consume(&c->out, n);
 			clock_gettime(CLOCK_MONOTONIC, &c->output);
 			sent = 1;
 			continue;
 		}
-		e = SSL_get_error(c->ssl, n);
-		if (e == SSL_ERROR_WANT_WRITE) {
+		if (r == TLS_IO_WANT_WRITE) {
 			c->want_write = 1;
 			return 0;
 		}
-		if (e == SSL_ERROR_WANT_READ)
+		if (r == TLS_IO_WANT_READ)
 			return 0;
 		conn_close(c, "write failed");
 		return -1;
