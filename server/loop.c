@@ -80,7 +80,7 @@ timespec_since(const struct timespec *then)
 }
 
 /* Free the connections closed during the last batch of events, unless a
- * job of theirs still runs (loop_collect frees those). */
+ * job of theirs still runs: those wait until it is back (loop_collect). */
 static void
 loop_reap(void)
 {
