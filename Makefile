@@ -75,7 +75,8 @@ COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
 		   common/rpc.c common/state.c common/tls.c common/utf8.c \
 		   common/valid.c \
 		   common/xmalloc.c
-SERVER_SRCS	 = server/server.c server/loop.c server/worker.c \
+SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
+		   server/worker.c server/req.c \
 		   server/gate.c server/session.c server/db.c server/migrate.c \
 		   server/password.c server/totp.c server/text.c \
 		   server/op-whoami.c server/op-classes.c server/op-search.c \

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "buf.h"
@@ -270,45 +269,43 @@ rpc_parse(struct rpc *rpc)
 int
 rpc_io(struct rpc *rpc)
 {
-	size_t	len;
-	int	n, e;
+	enum tls_io	r;
+	size_t		len, n;
 
 	if (rpc->broken)
 		return -1;
 	rpc->want_write = 0;
 	while (buf_left(&rpc->out) > 0) {
 		len = buf_left(&rpc->out);
-		n = SSL_write(rpc->ssl, buf_head(&rpc->out),
-		    len > 65536 ? 65536 : (int)len);
-		if (n > 0) {
-			buf_consume(&rpc->out, (size_t)n);
+		r = tls_write(rpc->ssl, buf_head(&rpc->out),
+		    len > 65536 ? 65536 : len, &n);
+		if (r == TLS_IO_DONE) {
+			buf_consume(&rpc->out, n);
 			continue;
 		}
-		e = SSL_get_error(rpc->ssl, n);
-		if (e == SSL_ERROR_WANT_WRITE) {
+		if (r == TLS_IO_WANT_WRITE) {
 			rpc->want_write = 1;
 			break;
 		}
-		if (e == SSL_ERROR_WANT_READ)
+		if (r == TLS_IO_WANT_READ)
 			break;
 		rpc_fail(rpc, "%s", "connection lost while sending");
 		return -1;
 	}
 	for (;;) {
-		n = SSL_read(rpc->ssl, buf_reserve(&rpc->in, 65536), 65536);
-		if (n > 0) {
-			buf_commit(&rpc->in, (size_t)n);
+		r = tls_read(rpc->ssl, buf_reserve(&rpc->in, 65536), 65536, &n);
+		if (r == TLS_IO_DONE) {
+			buf_commit(&rpc->in, n);
 			continue;
 		}
-		e = SSL_get_error(rpc->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
+		if (r == TLS_IO_WANT_READ)
 			break;
-		if (e == SSL_ERROR_WANT_WRITE) {
+		if (r == TLS_IO_WANT_WRITE) {
 			rpc->want_write = 1;
 			break;
 		}
 		rpc_parse(rpc);
-		rpc_fail(rpc, "%s", e == SSL_ERROR_ZERO_RETURN ?
+		rpc_fail(rpc, "%s", r == TLS_IO_EOF ?
 		    "connection closed by the server" : "connection lost");
 		return -1;
 	}

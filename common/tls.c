@@ -120,6 +120,60 @@ fail:
 	return NULL;
 }
 
+/* Map the SSL_get_error() of a failed operation. Codes this program
+ * cannot meet (no callbacks, no async engine) count as a lost transport. */
+static enum tls_io
+tls_io_result(SSL *ssl, int r)
+{
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return TLS_IO_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return TLS_IO_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return TLS_IO_EOF;
+	case SSL_ERROR_SSL:
+		return TLS_IO_ERROR;
+	default:
+		return TLS_IO_LOST;
+	}
+}
+
+enum tls_io
+tls_handshake(SSL *ssl)
+{
+	int	r;
+
+	ERR_clear_error();
+	if ((r = SSL_do_handshake(ssl)) == 1)
+		return TLS_IO_DONE;
+	return tls_io_result(ssl, r);
+}
+
+enum tls_io
+tls_read(SSL *ssl, void *p, size_t len, size_t *done)
+{
+	int	r;
+
+	*done = 0;
+	ERR_clear_error();
+	if ((r = SSL_read_ex(ssl, p, len, done)) == 1)
+		return TLS_IO_DONE;
+	return tls_io_result(ssl, r);
+}
+
+enum tls_io
+tls_write(SSL *ssl, const void *p, size_t len, size_t *done)
+{
+	int	r;
+
+	*done = 0;
+	ERR_clear_error();
+	if ((r = SSL_write_ex(ssl, p, len, done)) == 1)
+		return TLS_IO_DONE;
+	return tls_io_result(ssl, r);
+}
+
 /* Wait until fd is readable or writable, or the deadline passes. */
 static int
 tls_wait(int fd, int want_write, int timeout_ms)
@@ -190,7 +244,8 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 	SSL		*ssl;
 	X509_VERIFY_PARAM *param;
 	long		 verify;
-	int		 fd, r, e;
+	enum tls_io	 r;
+	int		 fd;
 
 	if ((fd = tls_tcp_connect(host, port, timeout_ms, cause)) == -1)
 		return NULL;
@@ -200,6 +255,7 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 		return NULL;
 	}
 	SSL_set_fd(ssl, fd);
+	SSL_set_connect_state(ssl);
 	param = SSL_get0_param(ssl);
 	if (inet_pton(AF_INET, host, &addr) == 1 ||
 	    inet_pton(AF_INET6, host, &addr) == 1)
@@ -208,10 +264,9 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 		SSL_set_tlsext_host_name(ssl, host);
 		SSL_set1_host(ssl, host);
 	}
-	while ((r = SSL_connect(ssl)) != 1) {
-		e = SSL_get_error(ssl, r);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			if (tls_wait(fd, e == SSL_ERROR_WANT_WRITE,
+	while ((r = tls_handshake(ssl)) != TLS_IO_DONE) {
+		if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+			if (tls_wait(fd, r == TLS_IO_WANT_WRITE,
 			    timeout_ms) == 0)
 				continue;
 			xasprintf(cause, "%s:%s: TLS handshake timed out",
@@ -219,7 +274,7 @@ tls_connect(SSL_CTX *ctx, const char *host, const char *port, int timeout_ms,
 		} else if ((verify = SSL_get_verify_result(ssl)) != X509_V_OK)
 			xasprintf(cause, "%s:%s: server certificate: %s", host,
 			    port, X509_verify_cert_error_string(verify));
-		else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		else if (r == TLS_IO_LOST && ERR_peek_error() == 0)
 			xasprintf(cause, "%s:%s: connection closed during the "
 			    "TLS handshake", host, port);
 		else

@@ -1,4 +1,5 @@
-/* TLS 1.3 contexts on OpenSSL 3, and a blocking client connection. */
+/* TLS 1.3 contexts on OpenSSL 3, a blocking client connection, and the
+ * non-blocking reads and writes of both sides. */
 #ifndef TLS_H
 #define TLS_H
 
@@ -17,6 +18,30 @@ SSL_CTX	*tls_client_ctx(const char *ca, const char *cert, const char *key,
  * *cause. */
 SSL	*tls_connect(SSL_CTX *, const char *host, const char *port,
 	    int timeout_ms, char **cause);
+/*
+ * What one TLS operation on a non-blocking socket came to. The thread's
+ * OpenSSL error queue is emptied before each operation (SSL_get_error reads
+ * it, and an error left by an earlier failure would be taken for this
+ * one's); after TLS_IO_ERROR, and sometimes TLS_IO_LOST, it holds the
+ * reason for tls_error().
+ */
+enum tls_io {
+	TLS_IO_DONE,		/* bytes moved, or the handshake is complete */
+	TLS_IO_WANT_READ,	/* try again when the socket is readable */
+	TLS_IO_WANT_WRITE,	/* try again when the socket is writable */
+	TLS_IO_EOF,		/* the peer closed the TLS session */
+	TLS_IO_ERROR,		/* a TLS failure (SSL_ERROR_SSL) */
+	TLS_IO_LOST,		/* the transport failed (SSL_ERROR_SYSCALL) */
+};
+
+/* Advance the handshake of an SSL whose side is set (SSL_set_accept_state
+ * or SSL_set_connect_state). */
+enum tls_io	 tls_handshake(SSL *);
+/* Read at most len bytes into p; *done says how many on TLS_IO_DONE. */
+enum tls_io	 tls_read(SSL *, void *p, size_t len, size_t *done);
+/* Write at most len bytes from p (partial writes must be enabled on the
+ * context); *done says how many on TLS_IO_DONE. */
+enum tls_io	 tls_write(SSL *, const void *p, size_t len, size_t *done);
 /* The last OpenSSL error as text (static storage, per thread). */
 const char *tls_error(void);
 /*

@@ -2,7 +2,8 @@
  * ecadmd: the server of Responsables, the only owner of the database.
  *
  * Concurrency model. One thread runs an epoll loop over every socket
- * (loop.c): TLS handshakes, reading and writing frames, all non-blocking.
+ * (loop.c, and conn.c for each connection): TLS handshakes, reading and
+ * writing frames, all non-blocking.
  * A fixed pool of worker threads (worker.c), each with its own PostgreSQL
  * connection, takes complete requests from one queue, runs the gate and the
  * handler, and hands the serialized reply back to the loop.

@@ -1,5 +1,8 @@
-/* Shared declarations of ecadmd: configuration, requests, the worker pool,
- * the gate and the operation handlers. server.c explains the model. */
+/*
+ * Shared declarations of ecadmd: the types of requests and jobs, then one
+ * section per file, headed by the name of the file that defines what it
+ * declares. server.c explains the model.
+ */
 #ifndef SERVER_H
 #define SERVER_H
 
@@ -17,37 +20,9 @@
 
 struct db;
 
-struct server_config {
-	char	*listen;		/* host:port */
-	char	*tls_cert;
-	char	*tls_key;
-	char	*peer_ca;		/* CA of the front-end daemons */
-	char	*database;		/* libpq conninfo or URL */
-	char	*key_file;		/* AES key of sealed secrets */
-	char	*guichet_url;		/* printed on the letters */
-	int	 activation_days;	/* validity of an activation link */
-	int	 workers;
-	int	 max_connections;
-	int	 max_queue;
-	int	 session_idle;		/* minutes */
-	int	 session_lifetime;	/* hours, however active */
-	int	 session_check;		/* seconds between database checks */
-	int	 handshake_timeout;	/* seconds */
-	int	 login_timeout;		/* seconds to log in */
-	int	 write_timeout;		/* seconds a client may leave replies unread */
-	int	 queue_timeout;		/* seconds a request may wait for a worker */
-	int	 max_untrusted_per_address;
-	int	 statement_timeout;	/* seconds, 0: none */
-	int	 lock_timeout;		/* seconds, 0: none */
-	int	 login_max_failures;	/* per account, then locked */
-	int	 login_addr_max_failures; /* per source address */
-	int	 login_failure_decay;	/* seconds to forget one failure */
-	char	*totp_required;		/* roles, comma-separated */
-	unsigned totp_roles;		/* the same as ROLE_* bits */
-	int	 debug;
-};
-
-extern struct server_config server_cfg;
+/*
+ * Types shared by the loop, the workers and the handlers.
+ */
 
 struct session_school {
 	int		 id;
@@ -68,8 +43,6 @@ struct session {
 	struct timespec		 checked;	/* last confirmed in the db */
 	unsigned		 epoch;		/* revocations seen */
 };
-
-void	 session_free(struct session *);
 
 /* The school an operation runs in, as the gate resolved it. */
 struct scope {
@@ -123,11 +96,61 @@ struct worker {
 	struct db	*db;
 };
 
+/* server.c: main, the configuration. */
+struct server_config {
+	char	*listen;		/* host:port */
+	char	*tls_cert;
+	char	*tls_key;
+	char	*peer_ca;		/* CA of the front-end daemons */
+	char	*database;		/* libpq conninfo or URL */
+	char	*key_file;		/* AES key of sealed secrets */
+	char	*guichet_url;		/* printed on the letters */
+	int	 activation_days;	/* validity of an activation link */
+	int	 workers;
+	int	 max_connections;
+	int	 max_queue;
+	int	 session_idle;		/* minutes */
+	int	 session_lifetime;	/* hours, however active */
+	int	 session_check;		/* seconds between database checks */
+	int	 handshake_timeout;	/* seconds */
+	int	 login_timeout;		/* seconds to log in */
+	int	 write_timeout;		/* seconds a client may leave replies unread */
+	int	 queue_timeout;		/* seconds a request may wait for a worker */
+	int	 max_untrusted_per_address;
+	int	 statement_timeout;	/* seconds, 0: none */
+	int	 lock_timeout;		/* seconds, 0: none */
+	int	 login_max_failures;	/* per account, then locked */
+	int	 login_addr_max_failures; /* per source address */
+	int	 login_failure_decay;	/* seconds to forget one failure */
+	char	*totp_required;		/* roles, comma-separated */
+	unsigned totp_roles;		/* the same as ROLE_* bits */
+	int	 debug;
+};
+
+extern struct server_config server_cfg;
+
+/* loop.c: the network side (conn.c, behind conn.h, has the connections). */
+void	 loop_run(void *tls_ctx);
+/* Called by a worker when a job is done. */
+void	 loop_complete(struct job *);
+/* Seconds between two CLOCK_MONOTONIC readings. */
+double	 timespec_since(const struct timespec *);
+
+/* worker.c: the pool. */
+void	 worker_start(void);
+void	 worker_stop(void);
+/* Queue a job; -1 if the queue is full. */
+int	 worker_submit(struct job *);
+size_t	 worker_queued(void);
+/* Run the handler of req->op. */
+void	 op_dispatch(struct worker *, struct request *);
+
+/* req.c: what handlers read from a request and answer. */
 /* Set an error reply; the message (French, for people) is printf-like. */
-void	req_error(struct request *, enum proto_error, const char *, ...)
+void	 req_error(struct request *, enum proto_error, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Set the error reply that matches the last database failure. */
-void	req_db_error(struct request *, struct db *);
+void	 req_db_error(struct request *, struct db *);
 /* Typed views of the arguments; NULL or fallback when absent. Wrong types
  * set an E_INVALID error and return NULL or fallback. */
 const char *req_arg_str(struct request *, const char *name, int required);
@@ -140,25 +163,12 @@ json_t	*req_arg_strings(struct request *, const char *name);
 void	 req_reply(struct request *, struct buf *out);
 void	 req_clear(struct request *);
 
-/* loop.c: the network side. */
-void	 loop_run(void *tls_ctx);
-/* Called by a worker when a job is done. */
-void	 loop_complete(struct job *);
-
-/* worker.c: the pool. */
-void	 worker_start(void);
-void	 worker_stop(void);
-/* Queue a job; -1 if the queue is full. */
-int	 worker_submit(struct job *);
-size_t	 worker_queued(void);
-
 /* gate.c: the one check before any handler. */
 int	 gate_check_role(struct request *);
 int	 gate_run(struct worker *, struct request *);
-/* Forget cached sessions of that staff member (they are disabled). */
-void	 gate_revoke_staff(int staff_id);
 
-/* session.c */
+/* session.c: staff logins, sessions, throttles. */
+void	 session_free(struct session *);
 /* What a client learns of its session (with its token after a login). */
 json_t	*session_describe(const struct session *, const char *token);
 void	 session_login(struct worker *, struct request *);
@@ -166,27 +176,10 @@ void	 session_resume(struct worker *, struct request *);
 void	 session_logout(struct worker *, struct request *);
 /* Check a cached session against the database if it is due; 0 if valid. */
 int	 session_refresh(struct worker *, struct request *);
+/* Forget cached sessions of that staff member (they are disabled). */
+void	 gate_revoke_staff(int staff_id);
 
-/* Handlers, one file each (op-*.c). */
-typedef void (*op_handler)(struct worker *, struct request *);
-void	 op_whoami(struct worker *, struct request *);
-void	 op_classes(struct worker *, struct request *);
-void	 op_search(struct worker *, struct request *);
-void	 op_stats(struct worker *, struct request *);
-void	 op_staff_add(struct worker *, struct request *);
-void	 op_staff_list(struct worker *, struct request *);
-void	 op_staff_disable(struct worker *, struct request *);
-void	 op_staff_set_key(struct worker *, struct request *);
-void	 op_staff_totp(struct worker *, struct request *);
-void	 op_import(struct worker *, struct request *);
-
-void	 op_notify(struct worker *, struct request *);
-void	 op_reset(struct worker *, struct request *);
-void	 op_list(struct worker *, struct request *);
-void	 op_show(struct worker *, struct request *);
-void	 op_journal(struct worker *, struct request *);
-
-/* The accounts notify and list apply to (selection.c). */
+/* selection.c: the accounts notify and list apply to. */
 struct selection {
 	json_t		*classes;	/* names, or NULL */
 	json_t		*logins;	/* or NULL */
@@ -202,18 +195,31 @@ void	 selection_free(struct selection *);
 /* A JSON array of strings as a text[] literal, every element quoted. */
 char	*sql_text_array(json_t *);
 
-/* Run the handler of req->op (worker.c). */
-void	 op_dispatch(struct worker *, struct request *);
-
-/* "LAST First", as the ministry's lists write people (text.c). */
+/* text.c */
+/* "LAST First", as the ministry's lists write people. */
 char	*person_name(const char *last, const char *first);
-/* The French label of an event's action (text.c). */
+/* The French label of an event's action. */
 const char *action_label(const char *);
-/* The label of a state code, as account_states has it (text.c); NULL for
- * NULL. Kept here too so the search, the hottest query, joins less. */
+/* The label of a state code, as account_states has it; NULL for NULL.
+ * Kept here too so the search, the hottest query, joins less. */
 const char *state_label(const char *);
 
-/* Seconds between two CLOCK_MONOTONIC readings. */
-double	 timespec_since(const struct timespec *);
+/* op-*.c: the handlers, op_NAME in op-NAME.c (op_staff_* in op-staff.c). */
+typedef void (*op_handler)(struct worker *, struct request *);
+void	 op_whoami(struct worker *, struct request *);
+void	 op_classes(struct worker *, struct request *);
+void	 op_search(struct worker *, struct request *);
+void	 op_stats(struct worker *, struct request *);
+void	 op_staff_add(struct worker *, struct request *);
+void	 op_staff_list(struct worker *, struct request *);
+void	 op_staff_disable(struct worker *, struct request *);
+void	 op_staff_set_key(struct worker *, struct request *);
+void	 op_staff_totp(struct worker *, struct request *);
+void	 op_import(struct worker *, struct request *);
+void	 op_notify(struct worker *, struct request *);
+void	 op_reset(struct worker *, struct request *);
+void	 op_list(struct worker *, struct request *);
+void	 op_show(struct worker *, struct request *);
+void	 op_journal(struct worker *, struct request *);
 
 #endif

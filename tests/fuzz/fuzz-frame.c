@@ -3,7 +3,7 @@
  * any handler runs. The input is the stream of one connection, delivered in
  * two reads so frames straddle them. Frames are cut by proto_frame_peek()
  * under the server's limit and each payload is parsed and checked the way
- * server/loop.c does (conn_request, conn_hello, conn_upload_start and
+ * server/conn.c does (conn_request, conn_hello, conn_upload_start and
  * conn_upload_frame): a request before hello, without an integer id, a
  * string op or an object args, or an upload badly announced or overlong
  * closes the connection.
