@@ -18,13 +18,14 @@
 struct ctl {
 	struct settings	 s;
 	struct rpc	*rpc;
+	unsigned	 role;	/* enum proto_role of the login, 0 if unknown */
 };
 
 /*
  * One command: the words that name it, its usage and what it does (both
  * for the help text, which is generated from the table), the operation it
- * calls (enum proto_op, or -1 for a command that stays on this machine)
- * and its handler.
+ * calls (enum proto_op, or -1 for a command that stays on this machine),
+ * whose roles decide who may run it, and its handler.
  */
 struct ctl_command {
 	const char	*name;

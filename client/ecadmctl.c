@@ -5,7 +5,10 @@
  * themselves are in ctl-school.c, ctl-accounts.c and ctl-staff.c.
  *
  * The table is the one description of the commands: the help text is
- * written from it.
+ * written from it, and the operation each entry names decides, from the
+ * roles of common/proto-ops.def, who may run it. A command the user's role
+ * may not run is refused here, before any request, with the status the
+ * server's refusal would have given.
  *
  * Exit status: 0 done; 1 refused by the server (code and message on
  * stderr); 2 usage; 3 cannot connect or TLS failure.
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "log.h"
 #include "utf8.h"
@@ -239,12 +243,14 @@ ctl_getopt(int argc, char **argv, const struct option *opts)
 	return getopt_long(argc, argv, "", opts, NULL);
 }
 
-/* Log in with the settings; exits on failure. */
+/* Log in with the settings and keep the role ecadmd gives the session;
+ * exits on failure. */
 static void
 ctl_login(struct ctl *ctl)
 {
 	struct rpc_reply	*r;
 	json_t			*args;
+	const char		*role;
 	char			*cause;
 
 	if (ctl->s.user == NULL) {
@@ -271,7 +277,63 @@ ctl_login(struct ctl *ctl)
 		rpc_reply_free(r);
 		exit(EXIT_REFUSED);
 	}
+	/* A role this client does not know stays 0: the server decides. */
+	if ((role = jstr(r->result, "role")) != NULL)
+		ctl->role = proto_role_lookup(role);
 	rpc_reply_free(r);
+}
+
+/* The labels of the roles of a mask, "Directeur et Assistance". */
+static char *
+ctl_roles_text(unsigned roles)
+{
+	static const enum proto_role all[] = { ROLE_DIRECTEUR,
+	    ROLE_ASSISTANCE, ROLE_ADMIN };
+	struct buf	 b;
+	size_t		 i, n = 0, total = 0;
+	char		*s;
+
+	for (i = 0; i < sizeof all / sizeof all[0]; i++)
+		total += (roles & all[i]) != 0;
+	buf_init(&b);
+	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+		if (!(roles & all[i]))
+			continue;
+		n++;
+		buf_printf(&b, "%s%s", n == 1 ? "" : n == total ? " et " :
+		    ", ", proto_role_label(all[i]));
+	}
+	s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+/*
+ * Whether the role of the login may run the command, from the roles of its
+ * operation in proto-ops.def. The server's gate decides in the end; this
+ * spares a request (an upload, a school's letters) that it would refuse,
+ * and says so in the words of E_FORBIDDEN so scripts see the same code and
+ * status. -1 after saying why.
+ */
+static int
+ctl_check_role(const struct ctl *ctl, const struct ctl_command *c)
+{
+	const struct proto_op_info	*op;
+	char				*allowed;
+
+	if (c->op < 0 || ctl->role == 0)
+		return 0;
+	op = proto_op(c->op);
+	if (op->roles == 0 || (op->roles & ctl->role))
+		return 0;
+	allowed = ctl_roles_text(op->roles);
+	fprintf(stderr, "ecadmctl : %s : la commande « %s%s%s » est réservée "
+	    "%s %s ; votre compte a le rôle %s.\n",
+	    proto_error_name(E_FORBIDDEN), c->name, c->sub != NULL ? " " : "",
+	    c->sub != NULL ? c->sub : "", (op->roles & (op->roles - 1)) != 0 ?
+	    "aux rôles" : "au rôle", allowed, proto_role_label(ctl->role));
+	free(allowed);
+	return -1;
 }
 
 /* The command named by the first words of argv (moved past them), or
@@ -349,9 +411,14 @@ main(int argc, char **argv)
 		return EXIT_CONNECT;
 	}
 	ctl_login(&ctl);
-	/* 0 makes getopt start afresh (GNU) for the command's options. */
-	optind = 0;
-	status = c->run(&ctl, argc, argv);
+	if (ctl_check_role(&ctl, c) == -1)
+		status = EXIT_REFUSED;
+	else {
+		/* 0 makes getopt start afresh (GNU) for the command's
+		 * options. */
+		optind = 0;
+		status = c->run(&ctl, argc, argv);
+	}
 	rpc_close(ctl.rpc);
 	settings_free(&ctl.s);
 	return status;
