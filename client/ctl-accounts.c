@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "card.h"
 #include "ctl.h"
-#include "state.h"
 
 /* Write a received document (settings_write_document: mode 0600, no
  * link followed, renamed into place once whole). */
@@ -272,12 +272,14 @@ cmd_reset(struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-/* show: the account card. */
+/* show: the account card (card.c), as ecadm shows it. */
 int
 cmd_show(struct ctl *ctl, int argc, char **argv)
 {
-	json_t		*res, *x, *d;
-	size_t		 i;
+	struct card	 card;
+	json_t		*res;
+	char		**text;
+	size_t		 i, n, state;
 
 	if (argc != 2)
 		ctl_usage_command();
@@ -289,56 +291,12 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 		json_decref(res);
 		return 0;
 	}
-	d = json_object_get(res, "dates");
-	printf("Compte       %s\n", jstr(res, "login"));
-	printf("Responsable  %s%s%s\n", jstr(res, "civility") != NULL ?
-	    jstr(res, "civility") : "", jstr(res, "civility") != NULL ? " " :
-	    "", jstr(res, "guardian"));
-	printf("État         %s%s\n", state_of_row(res) != NULL ?
-	    state_of_row(res)->label : "",
-	    json_is_true(json_object_get(res, "eligible")) ? "" :
-	    " — non éligible");
-	if (!json_is_true(json_object_get(res, "eligible")))
-		printf("Raison       %s\n", jstr(res, "reason"));
-	printf("Mot de passe %s\n", jstr(res, "password") != NULL ?
-	    jstr(res, "password") : "(aucun)");
-	if (jstr(d, "expires") != NULL)
-		printf("Valable      jusqu'au %s\n", jstr(d, "expires"));
-	printf("Courriel     %s\n", jstr(res, "email") != NULL ?
-	    jstr(res, "email") : "(aucun)");
-	printf("Créé le      %s\n", jstr(d, "created"));
-	if (jstr(d, "first_login") != NULL)
-		printf("1re connexion %s\n", jstr(d, "first_login"));
-	if (jstr(d, "activated") != NULL)
-		printf("Activé le    %s\n", jstr(d, "activated"));
-	if (jstr(d, "last_access") != NULL)
-		printf("Dernier accès %s\n", jstr(d, "last_access"));
-	printf("\nEnfants\n");
-	json_array_foreach(json_object_get(res, "children"), i, x)
-		printf("  %s, %s%s — %s%s%s\n", jstr(x, "name"),
-		    jstr(x, "class") != NULL ? "classe " : "sans classe",
-		    jstr(x, "class") != NULL ? jstr(x, "class") : "",
-		    jstr(x, "school_name"), jstr(x, "reason") != NULL ?
-		    " — " : "", jstr(x, "reason") != NULL ? jstr(x, "reason") :
-		    "");
-	printf("\nCourriers remis\n");
-	if (json_array_size(json_object_get(res, "letters")) == 0)
-		printf("  (aucun)\n");
-	json_array_foreach(json_object_get(res, "letters"), i, x)
-		printf("  %s  %s (%s)\n", jstr(x, "at"), jstr(x, "kind"),
-		    jstr(x, "by"));
-	printf("\nHistorique\n");
-	json_array_foreach(json_object_get(res, "events"), i, x) {
-		printf("  %s  %s", jstr(x, "at"), jstr(x, "label"));
-		if (jstr(x, "to") != NULL && (jstr(x, "from") == NULL ||
-		    strcmp(jstr(x, "from"), jstr(x, "to")) != 0))
-			printf(" (%s%s%s)", jstr(x, "from") != NULL ?
-			    jstr(x, "from") : "", jstr(x, "from") != NULL ?
-			    " → " : "→ ", jstr(x, "to"));
-		printf("  [%s, %s]%s%s\n", jstr(x, "actor"), jstr(x, "channel"),
-		    jstr(x, "detail") != NULL ? " — " : "",
-		    jstr(x, "detail") != NULL ? jstr(x, "detail") : "");
-	}
+	card_build(&card, res);
+	text = card_text(&card, &n, &state);
+	for (i = 0; i < n; i++)
+		puts(text[i]);
+	card_text_free(text, n);
+	card_free(&card);
 	json_decref(res);
 	return 0;
 }
