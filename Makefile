@@ -86,8 +86,10 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/crypto.c server/account.c server/document.c \
 		   server/selection.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
-CTL_SRCS	 = client/ecadmctl.c client/settings.c client/table.c
-TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c \
+CTL_SRCS	 = client/ecadmctl.c client/ctl-school.c client/ctl-accounts.c \
+		   client/ctl-staff.c client/card.c client/settings.c \
+		   client/table.c
+TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c client/card.c \
 		   client/screen-login.c client/screen-responsables.c \
 		   client/screen-fiche.c client/widget-table.c \
 		   client/widget-dialog.c client/screen-etat.c \

@@ -2,8 +2,9 @@
  * The account card ("Fiche du compte"), over the current tab: the
  * guardian, the state, the password as the director may see it, the
  * e-mail, the children, the letters issued with their dates, the key dates
- * and the whole history. From it the password can be reset: the new sheet
- * is saved at once and the card reloads.
+ * and the whole history, as client/card.c lays them out for both clients.
+ * From it the password can be reset: the new sheet is saved at once and
+ * the card reloads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,8 @@
 
 #include <curses.h>
 
-#include "buf.h"
+#include "card.h"
 #include "tui.h"
-#include "utf8.h"
 #include "widget-dialog.h"
 #include "xmalloc.h"
 
@@ -22,6 +22,7 @@ struct fiche {
 	json_t	*card;		/* the "show" result */
 	char	**lines;	/* the card as lines, built once loaded */
 	size_t	 nlines;
+	size_t	 state;		/* the line of the state, in its colour */
 	size_t	 top;
 	int	 loading;
 };
@@ -33,94 +34,24 @@ jstr(json_t *o, const char *key)
 }
 
 static void
-fiche_add(struct fiche *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-fiche_add(struct fiche *f, const char *fmt, ...)
-{
-	va_list	ap;
-	char	*line;
-
-	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) == -1)
-		line = xstrdup("");
-	va_end(ap);
-	f->lines = xreallocarray(f->lines, f->nlines + 1, sizeof *f->lines);
-	f->lines[f->nlines++] = line;
-}
-
-static void
 fiche_clear(struct fiche *f)
 {
-	size_t	i;
-
-	for (i = 0; i < f->nlines; i++)
-		free(f->lines[i]);
-	free(f->lines);
+	card_text_free(f->lines, f->nlines);
 	f->lines = NULL;
 	f->nlines = 0;
 }
 
-/* Lay the card out as lines of text. */
+/* Lay the card out as lines of text (card.c, as ecadmctl show prints
+ * it). */
 static void
 fiche_build(struct fiche *f)
 {
-	json_t	*c = f->card, *d = json_object_get(c, "dates"), *x;
-	size_t	 i;
+	struct card	card;
 
 	fiche_clear(f);
-	fiche_add(f, "Responsable     %s%s%s", jstr(c, "civility") != NULL ?
-	    jstr(c, "civility") : "", jstr(c, "civility") != NULL ? " " : "",
-	    jstr(c, "guardian"));
-	fiche_add(f, "Identifiant     %s", jstr(c, "login"));
-	fiche_add(f, "État            %s", tui_state_label(c));
-	if (!json_is_true(json_object_get(c, "eligible")))
-		fiche_add(f, "Non éligible    %s", jstr(c, "reason"));
-	/* No password on the card: never issued, or not to be handed out
-	 * through this school (the guardian has no eligible link here). */
-	fiche_add(f, "Mot de passe    %s", jstr(c, "password") != NULL ?
-	    jstr(c, "password") : !json_is_true(json_object_get(c,
-	    "eligible")) ? "(non communiqué : aucun lien éligible ici)" :
-	    jstr(c, "state") != NULL && strcmp(jstr(c, "state"),
-	    "precree") == 0 ? "(aucun : compte jamais notifié)" : "(aucun)");
-	if (jstr(d, "expires") != NULL)
-		fiche_add(f, "Valable jusqu'au %s", jstr(d, "expires"));
-	fiche_add(f, "Courriel        %s", jstr(c, "email") != NULL ?
-	    jstr(c, "email") : "(aucun)");
-	if (jstr(c, "phone") != NULL)
-		fiche_add(f, "Téléphone       %s", jstr(c, "phone"));
-	fiche_add(f, "Créé le         %s", jstr(d, "created"));
-	if (jstr(d, "first_login") != NULL)
-		fiche_add(f, "1re connexion   %s", jstr(d, "first_login"));
-	if (jstr(d, "activated") != NULL)
-		fiche_add(f, "Activé le       %s", jstr(d, "activated"));
-	if (jstr(d, "last_access") != NULL)
-		fiche_add(f, "Dernier accès   %s", jstr(d, "last_access"));
-	fiche_add(f, "%s", "");
-	fiche_add(f, "%s", "Enfants");
-	json_array_foreach(json_object_get(c, "children"), i, x)
-		fiche_add(f, "  %s, %s%s (né·e le %s)%s%s", jstr(x, "name"),
-		    jstr(x, "class") != NULL ? "classe " : "sans classe",
-		    jstr(x, "class") != NULL ? jstr(x, "class") : "",
-		    jstr(x, "birth_date"), jstr(x, "reason") != NULL ?
-		    " — " : "", jstr(x, "reason") != NULL ? jstr(x, "reason") :
-		    "");
-	fiche_add(f, "%s", "");
-	fiche_add(f, "%s", "Courriers remis");
-	if (json_array_size(json_object_get(c, "letters")) == 0)
-		fiche_add(f, "%s", "  (aucun)");
-	json_array_foreach(json_object_get(c, "letters"), i, x)
-		fiche_add(f, "  %s  %s (par %s)", jstr(x, "at"), jstr(x, "kind"),
-		    jstr(x, "by"));
-	fiche_add(f, "%s", "");
-	fiche_add(f, "%s", "Historique");
-	json_array_foreach(json_object_get(c, "events"), i, x)
-		fiche_add(f, "  %s  %s%s%s%s  (%s)%s%s", jstr(x, "at"),
-		    jstr(x, "label"), jstr(x, "to") != NULL ? " → " : "",
-		    jstr(x, "to") != NULL ? jstr(x, "to") : "", "",
-		    jstr(x, "actor"), jstr(x, "detail") != NULL ? " — " : "",
-		    jstr(x, "detail") != NULL ? jstr(x, "detail") : "");
+	card_build(&card, f->card);
+	f->lines = card_text(&card, &f->nlines, &f->state);
+	card_free(&card);
 }
 
 static void
@@ -169,7 +100,7 @@ fiche_draw(struct screen *sc, struct tui *t, int top, int height)
 		f->top = f->nlines > (size_t)(height - 3) ? f->nlines -
 		    (size_t)(height - 3) : 0;
 	for (i = 0, k = f->top; i < height - 3 && k < f->nlines; i++, k++)
-		tui_print(top + 2 + i, x + 2, f->lines[k], w - 4, k == 2 &&
+		tui_print(top + 2 + i, x + 2, f->lines[k], w - 4, k == f->state &&
 		    f->card != NULL ? tui_attr(t, tui_state_color(state_of_row(
 		    f->card))) | (t->colors ? 0 : attr) : attr);
 	tui_print(top + height - 1, x, " i réinitialiser le mot de passe   "

@@ -109,5 +109,25 @@ class TestStaff(unittest.TestCase):
                               "staff_disable:admin:ecadmctl")
 
 
+    def test_director_refused_before_any_request(self):
+        """An admin command run by a director is refused by ecadmctl from
+        the roles of its operation (proto-ops.def): the code and status of
+        the server's refusal, a sentence saying why, and no request."""
+        before = self.s.main.read_log().count(" staff-list ")
+        res = self.s.ctl("staff", "list", user="dir.a")
+        self.assertEqual(res.returncode, 1, res.stderr)
+        self.assertEqual(res.stdout, "")
+        self.assertIn("E_FORBIDDEN", res.stderr)
+        self.assertIn("« staff list » est réservée au rôle Administrateur",
+                      res.stderr)
+        self.assertIn("votre compte a le rôle Directeur", res.stderr)
+        self.assertEqual(self.s.main.read_log().count(" staff-list "),
+                         before)
+        # A role the operation allows goes on to the server.
+        self.assertEqual(self.s.ctl("staff", "list", user="admin")
+                         .returncode, 0)
+        self.assertGreater(self.s.main.read_log().count(" staff-list "),
+                           before)
+
 if __name__ == "__main__":
     unittest.main()

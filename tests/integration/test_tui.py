@@ -566,6 +566,42 @@ class TestAccountCardClosedEarly(TuiCase):
         self.assertEqual(self.exit_status(), 0)
 
 
+class TestAccountCard(TuiCase):
+    def test_same_card_with_the_phone_in_both_clients(self):
+        """ecadmctl show and ecadm's card are the same lines (client/card.c),
+        the guardian's phone included."""
+        TuiCase.number += 1
+        n = TuiCase.number
+        S = uai(3350000 + n)
+        rows = class_school(S, "U%d" % n)
+        for r in rows:
+            r["resp_telephone"] = "05 56 12 34 %02d" % n
+        self.s.import_rows(rows, "u%d.csv" % n)
+        d = "dir.u%d" % n
+        self.s.add_staff(d, "directeur", [S], "Direction U%d" % n)
+        logins = [r["login"] for r in self.s.ctl_json("search", user=d)
+                  if r["login"]]
+        login = next(l for l in logins
+                     if not any(o != l and o.startswith(l) for o in logins))
+        res = self.s.ctl("show", login, user=d)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        head = res.stdout.split("\n\n")[0].splitlines()
+        self.assertIn("Téléphone        05 56 12 34 %02d" % n, head)
+        self.assertIn("État             Non notifié", head)
+        t = self.logged_in("card-phone", d)
+        t.keys("/")
+        t.text(login)
+        t.keys("Enter")
+        t.wait_for("1 ligne ")
+        t.keys("Enter")
+        screen = t.wait_for("05 56 12 34 %02d" % n)
+        for text in head:
+            self.assertIn(text, screen)
+        t.keys("Escape")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
 class TestSignals(TuiCase):
     def test_sigterm_and_sighup_give_the_terminal_back(self):
         """Killed by SIGTERM (a shutdown) or SIGHUP (the terminal window
