@@ -171,7 +171,8 @@ fiche_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		tui_pop(t);
 		return 1;
 	case 'i':
-		if (f->card == NULL)
+		if (f->card == NULL || !tui_may(t, OP_RESET,
+		    "La réinitialisation des mots de passe"))
 			return 1;
 		snprintf(text, sizeof text, "Réinitialiser le mot de passe de %s "
 		    "(%s) ?\n\nUn nouveau mot de passe provisoire remplace "
