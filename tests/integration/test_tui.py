@@ -367,6 +367,70 @@ class TestStateScreen(TuiCase):
         self.assertEqual(stats["notifie"], 4)
 
 
+def states_table():
+    """The rows of common/states.def: code, label, short label."""
+    with open(os.path.join(harness.ROOT, "common", "states.def")) as f:
+        return re.findall(r'^STATE\(\w+,\s*"(\w+)",\s*"([^"]+)",\s*'
+                          r'"([^"]+)"', f.read(), flags=re.M)
+
+
+class TestStatesEverywhere(TuiCase):
+    def test_each_state_has_its_label_on_every_side(self):
+        """One account in each state of states.def: the server's show,
+        ecadmctl's search and card, and ecadm's table, card and État tab
+        all say it with the table's words."""
+        states = states_table()
+        self.assertEqual([c for c, _, _ in states], ["precree", "notifie",
+                         "attente", "active", "desactive", "expire"])
+        S = uai(3359002)
+        self.s.import_rows([line(S, "STP%d" % i, "ÉTAT%d" % i, "Zoé",
+                                 "STG%d" % i, "PARENTÉTAT%d" % i, "Lou")
+                            for i in range(len(states))], "states.csv")
+        d = "dir.states"
+        self.s.add_staff(d, "directeur", [S], "Direction États")
+        rows = sorted(self.s.ctl_json("search", user=d),
+                      key=lambda r: r["guardian"])
+        logins = {code: r["login"] for (code, _, _), r in zip(states, rows)}
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "states.pdf"), *sum((["--login", l] for c, l in
+            logins.items() if c != "precree"), []), user=d)
+        q = lambda code: "'%s'" % logins[code]
+        self.s.psql("update accounts set letter_at = now() - interval "
+                    "'4 months' where login = %s;"
+                    "update accounts set state = 'attente' where login in "
+                    "(%s, %s);"
+                    "update accounts set state = 'active' where login = %s;"
+                    "update accounts set state = 'desactive' where "
+                    "login = %s;" % (q("expire"), q("attente"), q("active"),
+                                     q("active"), q("desactive")))
+        search = self.s.ctl("search", user=d).stdout
+        for code, label, short in states:
+            login = logins[code]
+            shown = self.s.ctl_json("show", login, user=d)
+            if code != "expire":
+                self.assertEqual(shown["state"], code)
+                self.assertEqual(shown["state_label"], label)
+            else:
+                self.assertTrue(shown["expired"])
+            row = next(l for l in search.splitlines() if login in l)
+            self.assertIn(label, row)
+            card = self.s.ctl("show", login, user=d).stdout
+            self.assertRegex(card, r"(?m)^État\s+%s" % re.escape(label))
+        t = self.logged_in("states", d, width=120, height=40)
+        screen = t.wait_for("%d lignes" % len(states))
+        for code, label, short in states:
+            row = next(l for l in screen.splitlines() if logins[code] in l)
+            self.assertIn(label, row)
+        # The État tab titles its per-class columns with the short labels
+        # of the stored states.
+        t.keys("2")
+        screen = t.wait_for("Par classe")
+        for code, label, short in states[:5]:
+            self.assertIn(short, screen)
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
+
 def eligibility_reasons():
     """Every reason eligibility_reason() can give, read from its latest
     definition in sql/."""
