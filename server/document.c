@@ -19,7 +19,7 @@ doc_stamp(struct db *db, struct doc_stamp *st)
 	    "with t as (select now() at time zone 'Europe/Paris' as t)"
 	    " select extract(year from t)::int, extract(month from t)::int,"
 	    "  extract(day from t)::int,"
-	    "  to_char(t + interval '3 months', 'DD/MM/YYYY'),"
+	    "  to_char(letter_expires_at(t), 'DD/MM/YYYY'),"
 	    "  to_char(t, 'YYYYMMDDHH24MISS') from t");
 	PGresult		*res;
 

@@ -19,15 +19,16 @@
 #include "log.h"
 #include "pdf.h"
 #include "server.h"
+#include "state.h"
 #include "xmalloc.h"
 
+/* The rows of the list; the state's label comes from states.def
+ * (state_shown()), "Notifié (expiré)" included. */
 static struct db_stmt list_select = DB_STMT(
     "select p.last_name || ' ' || p.first_name, c.name,"
     "  g.last_name || ' ' || g.first_name, a.id, a.login, a.provisional,"
-    "  a.password_hash is not null,"
-    "  case when a.state = 'notifie'"
-    "   and a.letter_at + interval '3 months' < now()"
-    "   then 'Notifié (expiré)' else st.label end,"
+    "  a.password_hash is not null, a.state,"
+    "  letter_expired(a.state, a.letter_at),"
     "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
     "  exists (select 1 from credential_links cl"
     "   where cl.guardian_id = g.id and cl.school_id = $1)"
@@ -35,7 +36,6 @@ static struct db_stmt list_select = DB_STMT(
     " join guardians g on g.id = l.guardian_id"
     " left join classes c on c.id = p.class_id"
     " left join accounts a on a.guardian_id = g.id"
-    " left join account_states st on st.code = a.state"
     " where p.school_id = $1"
     " and ($2::text[] is null or c.name = any ($2::text[]))"
     " and ($3::text[] is null or a.login = any ($3::text[]))"
@@ -125,10 +125,11 @@ op_list(struct worker *w, struct request *req)
 		rows[r].class_name = db_get(res, r, 1);
 		rows[r].guardian = db_get(res, r, 2);
 		rows[r].login = db_get(res, r, 4);
-		rows[r].state = db_get(res, r, 4) != NULL ? db_get(res, r, 7) :
-		    db_get(res, r, 8);
+		rows[r].state = db_get(res, r, 4) != NULL ? state_shown(
+		    db_get(res, r, 7), db_get_bool(res, r, 8))->label :
+		    db_get(res, r, 9);
 		/* No password where the school has no credentials to give. */
-		granted = db_get_bool(res, r, 9);
+		granted = db_get_bool(res, r, 10);
 		if (granted && db_get(res, r, 5) != NULL) {
 			clear[r] = account_open_password(db_get_int(res, r, 3),
 			    db_get(res, r, 5));

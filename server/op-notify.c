@@ -36,7 +36,7 @@ static struct db_stmt notify_select = DB_STMT(
     "  and ($2::text[] is null or c.name = any ($2::text[]))"
     "  and ($3::text[] is null or a.login = any ($3::text[])))"
     " select g.id, a.id, a.login, a.state, a.provisional,"
-    "  a.letter_at + interval '3 months' > now(),"
+    "  letter_expires_at(a.letter_at) > now(),"
     "  exists (select 1 from credential_links cl"
     "   where cl.guardian_id = g.id and cl.school_id = $1),"
     "  credential_refusal(k.reasons),"

@@ -100,8 +100,7 @@ search_stmt(unsigned mask)
 		    "  a.provisional, a.password_hash is not null,"
 		    "  coalesce(a.email, g.email),"
 		    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
-		    "  a.state = 'notifie'"
-		    "   and a.letter_at + interval '3 months' < now(),"
+		    "  letter_expired(a.state, a.letter_at),"
 		    "  a.id,");
 		/* Whether the password may be shown: in the school searched,
 		 * or academy-wide in any. Asked only of rows that have one

@@ -19,7 +19,7 @@
 
 static struct db_stmt show_account = DB_STMT(
     "select a.id, a.login, a.state, st.label,"
-    "  a.state = 'notifie' and a.letter_at + interval '3 months' < now(),"
+    "  letter_expired(a.state, a.letter_at),"
     "  a.provisional, a.password_hash is not null,"
     "  coalesce(a.email, g.email), g.civility,"
     "  g.last_name || ' ' || g.first_name, g.phone,"
@@ -30,7 +30,7 @@ static struct db_stmt show_account = DB_STMT(
     "   else credential_refusal(k.reasons) end,"
     "  to_char(a.created_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
     "  to_char(a.letter_at at time zone 'Europe/Paris', 'DD/MM/YYYY'),"
-    "  to_char((a.letter_at + interval '3 months') at time zone"
+    "  to_char(letter_expires_at(a.letter_at) at time zone"
     "   'Europe/Paris', 'DD/MM/YYYY'),"
     "  to_char(a.first_login_at at time zone 'Europe/Paris',"
     "   'DD/MM/YYYY HH24:MI'),"

@@ -43,11 +43,11 @@ static struct db_stmt stats_pupils = DB_STMT(
 
 static struct db_stmt stats_expiring = DB_STMT(
     "select a.login, g.last_name || ' ' || g.first_name,"
-    "  to_char((a.letter_at + interval '3 months') at time zone"
+    "  to_char(letter_expires_at(a.letter_at) at time zone"
     "   'Europe/Paris', 'DD/MM/YYYY')"
     " from accounts a join guardians g on g.id = a.guardian_id"
     " where a.state = 'notifie'"
-    " and a.letter_at + interval '3 months' between now()"
+    " and letter_expires_at(a.letter_at) between now()"
     "  and now() + interval '15 days'"
     " and exists (select 1 from links l join pupils p on p.id = l.pupil_id"
     "  where l.guardian_id = a.guardian_id and p.school_id = $1)"
