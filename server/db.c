@@ -369,6 +369,7 @@ db_get_bool(const PGresult *res, int row, int col)
 int
 db_check_states(PGconn *conn, char **cause)
 {
+	enum { STATES_CODE, STATES_LABEL };
 	PGresult	*res;
 	const char	*code, *label;
 	int		 r, s, n, ok = -1;
@@ -382,8 +383,8 @@ db_check_states(PGconn *conn, char **cause)
 	}
 	n = PQntuples(res);
 	for (r = 0; r < n; r++) {
-		code = db_get(res, r, 0);
-		label = db_get(res, r, 1);
+		code = db_get(res, r, STATES_CODE);
+		label = db_get(res, r, STATES_LABEL);
 		s = state_lookup(code);
 		if (s < 0 || s >= STATE__STORED) {
 			xasprintf(cause, "account_states holds state \"%s\", "
