@@ -17,6 +17,7 @@ account_transition(struct db *db, const int64_t *ids, size_t n,
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select count(*) from account_transition($1::bigint[], $2, $3,"
 	    " $4::bytea[], $5)");
+	enum { TRANSITION_MOVED };
 	struct buf		 idlist, sealed;
 	unsigned char		 box[64];
 	const char		*v[5];
@@ -56,7 +57,7 @@ account_transition(struct db *db, const int64_t *ids, size_t n,
 	buf_free(&sealed);
 	if (res == NULL)
 		return -1;
-	moved = (int)db_get_int(res, 0, 0);
+	moved = (int)db_get_int(res, 0, TRANSITION_MOVED);
 	PQclear(res);
 	return moved;
 }

@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "state.h"
 #include "xmalloc.h"
 
 struct db {
@@ -355,4 +356,56 @@ db_get_bool(const PGresult *res, int row, int col)
 {
 	return !PQgetisnull(res, row, col) &&
 	    PQgetvalue(res, row, col)[0] == 't';
+}
+
+/*
+ * The clients label states from states.def, the server filters on its
+ * codes and the database holds the transitions between the codes of
+ * account_states: a table edited by hand, or a states.def changed without
+ * its migration, would make them disagree without anyone noticing. The
+ * stored states (all but EXPIRE) must be exactly the table's rows, with
+ * the same labels.
+ */
+int
+db_check_states(PGconn *conn, char **cause)
+{
+	enum { STATES_CODE, STATES_LABEL };
+	PGresult	*res;
+	const char	*code, *label;
+	int		 r, s, n, ok = -1;
+
+	res = PQexec(conn, "select code, label from account_states");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		xasprintf(cause, "account_states: %.*s",
+		    (int)strcspn(PQresultErrorMessage(res), "\n"),
+		    PQresultErrorMessage(res));
+		goto out;
+	}
+	n = PQntuples(res);
+	for (r = 0; r < n; r++) {
+		code = db_get(res, r, STATES_CODE);
+		label = db_get(res, r, STATES_LABEL);
+		s = state_lookup(code);
+		if (s < 0 || s >= STATE__STORED) {
+			xasprintf(cause, "account_states holds state \"%s\", "
+			    "unknown to states.def", code);
+			goto out;
+		}
+		if (strcmp(label, state_info(s)->label) != 0) {
+			xasprintf(cause, "account_states labels state \"%s\" "
+			    "\"%s\", states.def \"%s\"", code, label,
+			    state_info(s)->label);
+			goto out;
+		}
+	}
+	/* Codes are the table's key: as many rows, all known, is all. */
+	if (n != STATE__STORED) {
+		xasprintf(cause, "account_states has %d states, states.def %d",
+		    n, (int)STATE__STORED);
+		goto out;
+	}
+	ok = 0;
+out:
+	PQclear(res);
+	return ok;
 }

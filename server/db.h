@@ -31,6 +31,9 @@ void		 db_close(struct db *);
 /* Reconnect if the connection was lost; -1 if the database is away. */
 int		 db_ensure(struct db *);
 PGconn		*db_conn(struct db *);
+/* Whether the database's account_states matches states.def; 0, or -1 and
+ * *cause. */
+int		 db_check_states(PGconn *, char **cause);
 
 /*
  * Run a statement with text parameters (NULL for SQL null). Returns the

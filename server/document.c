@@ -19,16 +19,21 @@ doc_stamp(struct db *db, struct doc_stamp *st)
 	    "with t as (select now() at time zone 'Europe/Paris' as t)"
 	    " select extract(year from t)::int, extract(month from t)::int,"
 	    "  extract(day from t)::int,"
-	    "  to_char(t + interval '3 months', 'DD/MM/YYYY'),"
+	    "  to_char(letter_expires_at(t), 'DD/MM/YYYY'),"
 	    "  to_char(t, 'YYYYMMDDHH24MISS') from t");
+	enum { STAMP_YEAR, STAMP_MONTH, STAMP_DAY, STAMP_EXPIRES,
+	    STAMP_COMPACT };
 	PGresult		*res;
 
 	if ((res = db_query(db, &stmt, 0, NULL)) == NULL)
 		return -1;
-	pdf_french_date((int)db_get_int(res, 0, 0), (int)db_get_int(res, 0, 1),
-	    (int)db_get_int(res, 0, 2), st->date, sizeof st->date);
-	snprintf(st->expires, sizeof st->expires, "%s", db_get(res, 0, 3));
-	snprintf(st->compact, sizeof st->compact, "%s", db_get(res, 0, 4));
+	pdf_french_date((int)db_get_int(res, 0, STAMP_YEAR),
+	    (int)db_get_int(res, 0, STAMP_MONTH),
+	    (int)db_get_int(res, 0, STAMP_DAY), st->date, sizeof st->date);
+	snprintf(st->expires, sizeof st->expires, "%s", db_get(res, 0,
+	    STAMP_EXPIRES));
+	snprintf(st->compact, sizeof st->compact, "%s", db_get(res, 0,
+	    STAMP_COMPACT));
 	PQclear(res);
 	return 0;
 }

@@ -60,6 +60,7 @@ gate_school(struct worker *w, struct request *req, const char *uai)
 {
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select id, name, town from schools where uai = $1");
+	enum { SCHOOL_ID, SCHOOL_NAME, SCHOOL_TOWN };
 	struct session		*s = req->session;
 	const char		*cause;
 	char			 upper[9];
@@ -104,12 +105,12 @@ gate_school(struct worker *w, struct request *req, const char *uai)
 		req_error(req, E_NOT_FOUND, "École inconnue : %s.", upper);
 		return -1;
 	}
-	req->scope.school_id = (int)db_get_int(res, 0, 0);
+	req->scope.school_id = (int)db_get_int(res, 0, SCHOOL_ID);
 	memcpy(req->scope.uai, upper, sizeof req->scope.uai);
-	if (db_get(res, 0, 1) != NULL)
-		req->scope.school_name = xstrdup(db_get(res, 0, 1));
-	if (db_get(res, 0, 2) != NULL)
-		req->scope.school_town = xstrdup(db_get(res, 0, 2));
+	if (db_get(res, 0, SCHOOL_NAME) != NULL)
+		req->scope.school_name = xstrdup(db_get(res, 0, SCHOOL_NAME));
+	if (db_get(res, 0, SCHOOL_TOWN) != NULL)
+		req->scope.school_town = xstrdup(db_get(res, 0, SCHOOL_TOWN));
 	PQclear(res);
 	return 0;
 }

@@ -417,49 +417,62 @@ onde_contradictions(struct onde_reader *r, char *const *v, int *first_pupil,
 		    "%s ligne %d", s->other, s->line);
 }
 
-/* Check one data record and write its COPY line. */
-static void
-onde_record(struct onde_reader *r)
+/* The known columns of the record in v, by enum onde_column (NULL for
+ * an empty field); -1 if the record has not the header's fields. */
+static int
+onde_record_fields(struct onde_reader *r, char *v[C__COUNT])
 {
-	struct onde_result	*res = r->res;
-	char			*v[C__COUNT] = { NULL }, date[16], line[16];
-	const char		*out[C__COUNT];
-	const char		*cause;
-	size_t			 i;
-	int			 c, y, m, d, before = (int)res->total_errors;
-	int			 first_pupil = 0, first_guardian = 0;
+	size_t	i;
 
-	res->lines++;
 	if (r->nfields != r->ncolumns) {
-		onde_error(res, r->line, NULL, "%zu champs au lieu de %zu "
+		onde_error(r->res, r->line, NULL, "%zu champs au lieu de %zu "
 		    "(séparateur « ; » attendu)", r->nfields, r->ncolumns);
-		return;
+		return -1;
 	}
 	for (i = 0; i < r->nfields; i++) {
 		if (r->map[i] >= 0 && r->fields[i] != NULL &&
 		    r->fields[i][0] != '\0')
 			v[r->map[i]] = r->fields[i];
 	}
+	return 0;
+}
 
-	/* Text: valid, without control characters, not too long. */
+/* Text: valid, without control characters, not too long. A field that
+ * is not is dropped, so later checks do not report it again. */
+static void
+onde_check_text(struct onde_reader *r, char *v[C__COUNT])
+{
+	int	c;
+
 	for (c = 0; c < C__COUNT; c++) {
 		if (v[c] == NULL) {
 			if (onde_columns[c].required)
-				onde_error(res, r->line, onde_columns[c].name,
+				onde_error(r->res, r->line,
+				    onde_columns[c].name,
 				    "valeur obligatoire manquante");
 			continue;
 		}
 		if (!valid_utf8_text(v[c], strlen(v[c]))) {
-			onde_error(res, r->line, onde_columns[c].name,
+			onde_error(r->res, r->line, onde_columns[c].name,
 			    "caractère de contrôle ou invalide");
 			v[c] = NULL;
 		} else if (utf8_chars(v[c]) > onde_columns[c].max) {
-			onde_error(res, r->line, onde_columns[c].name,
+			onde_error(r->res, r->line, onde_columns[c].name,
 			    "valeur trop longue (%zu caractères au plus)",
 			    onde_columns[c].max);
 			v[c] = NULL;
 		}
 	}
+}
+
+/* The pupil's fields; the birth date, as PostgreSQL reads it, in date. */
+static void
+onde_check_pupil(struct onde_reader *r, char *v[C__COUNT], char date[16])
+{
+	struct onde_result	*res = r->res;
+	const char		*cause;
+	size_t			 i;
+	int			 y, m, d;
 
 	if (v[C_UAI] != NULL) {
 		if (valid_uai(v[C_UAI], &cause) == -1)
@@ -474,7 +487,7 @@ onde_record(struct onde_reader *r)
 			onde_error(res, r->line, "date_naissance", "%s : %s",
 			    cause, v[C_DATE_NAISSANCE]);
 		else
-			snprintf(date, sizeof date, "%04d-%02d-%02d", y, m, d);
+			snprintf(date, 16, "%04d-%02d-%02d", y, m, d);
 	}
 	if (v[C_INE] != NULL) {
 		if (valid_ine(v[C_INE], &cause) == -1)
@@ -498,21 +511,17 @@ onde_record(struct onde_reader *r)
 			    " (PS, MS, GS, CP, CE1, CE2, CM1 ou CM2)",
 			    v[C_NIVEAU]);
 	}
+}
 
-	if (v[C_RESP_ID] != NULL) {
-		if (!identifier_valid(v[C_RESP_ID]))
-			onde_error(res, r->line, "resp_id", "identifiant "
-			    "invalide");
-		if (v[C_RESP_NOM] == NULL)
-			onde_error(res, r->line, "resp_nom", "nom du "
-			    "responsable manquant");
-		if (v[C_RESP_PRENOM] == NULL)
-			onde_error(res, r->line, "resp_prenom", "prénom du "
-			    "responsable manquant");
-		if (v[C_RESP_LEGAL] == NULL)
-			onde_error(res, r->line, "resp_legal", "« oui » ou "
-			    "« non » attendu");
-	} else {
+/* A guardian has an id, a name and a legal flag; no guardian, none of
+ * the guardian's fields. */
+static void
+onde_check_guardian_given(struct onde_reader *r, char *v[C__COUNT])
+{
+	struct onde_result	*res = r->res;
+	int			 c;
+
+	if (v[C_RESP_ID] == NULL) {
 		for (c = C_RESP_CIVILITE; c <= C_RESP_TELEPHONE; c++) {
 			if (v[c] != NULL) {
 				onde_error(res, r->line, "resp_id",
@@ -520,7 +529,29 @@ onde_record(struct onde_reader *r)
 				break;
 			}
 		}
+		return;
 	}
+	if (!identifier_valid(v[C_RESP_ID]))
+		onde_error(res, r->line, "resp_id", "identifiant invalide");
+	if (v[C_RESP_NOM] == NULL)
+		onde_error(res, r->line, "resp_nom", "nom du responsable "
+		    "manquant");
+	if (v[C_RESP_PRENOM] == NULL)
+		onde_error(res, r->line, "resp_prenom", "prénom du "
+		    "responsable manquant");
+	if (v[C_RESP_LEGAL] == NULL)
+		onde_error(res, r->line, "resp_legal", "« oui » ou « non » "
+		    "attendu");
+}
+
+/* The values of the guardian's fields. */
+static void
+onde_check_guardian(struct onde_reader *r, char *v[C__COUNT])
+{
+	struct onde_result	*res = r->res;
+	const char		*cause;
+
+	onde_check_guardian_given(r, v);
 	if (v[C_RESP_LEGAL] != NULL) {
 		lower_ascii(v[C_RESP_LEGAL]);
 		if (strcmp(v[C_RESP_LEGAL], "oui") != 0 &&
@@ -543,13 +574,17 @@ onde_record(struct onde_reader *r)
 	    strspn(v[C_RESP_TELEPHONE], "0123456789 +.-()") !=
 	    strlen(v[C_RESP_TELEPHONE]))
 		onde_error(res, r->line, "resp_telephone", "numéro invalide");
+}
 
-	/* Compare with earlier lines only a line whose fields are valid. */
-	if ((int)res->total_errors == before && v[C_ELEVE_ID] != NULL)
-		onde_contradictions(r, v, &first_pupil, &first_guardian);
-	/* Once the file is known bad nothing more is written. */
-	if (res->total_errors > 0)
-		return;
+/* Write the COPY line of a valid record and hand it to row_fn. */
+static void
+onde_write(struct onde_reader *r, char *const v[C__COUNT], const char *date,
+    int first_pupil, int first_guardian)
+{
+	const char	*out[C__COUNT];
+	char		 line[16];
+	int		 c;
+
 	for (c = 0; c < C__COUNT; c++)
 		out[c] = v[c];
 	out[C_DATE_NAISSANCE] = date;
@@ -567,6 +602,30 @@ onde_record(struct onde_reader *r)
 	if (r->row_fn(r->row_arg, (char *)buf_head(&r->out),
 	    buf_left(&r->out)) == -1)
 		r->stop = 1;
+}
+
+/* Check one data record and write its COPY line. */
+static void
+onde_record(struct onde_reader *r)
+{
+	struct onde_result	*res = r->res;
+	char			*v[C__COUNT] = { NULL }, date[16];
+	int			 before = (int)res->total_errors;
+	int			 first_pupil = 0, first_guardian = 0;
+
+	res->lines++;
+	if (onde_record_fields(r, v) == -1)
+		return;
+	onde_check_text(r, v);
+	onde_check_pupil(r, v, date);
+	onde_check_guardian(r, v);
+	/* Compare with earlier lines only a line whose fields are valid. */
+	if ((int)res->total_errors == before && v[C_ELEVE_ID] != NULL)
+		onde_contradictions(r, v, &first_pupil, &first_guardian);
+	/* Once the file is known bad nothing more is written. */
+	if (res->total_errors > 0)
+		return;
+	onde_write(r, v, date, first_pupil, first_guardian);
 }
 
 static void

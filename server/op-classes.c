@@ -19,6 +19,8 @@ op_classes(struct worker *w, struct request *req)
 	    " left join accounts a on a.guardian_id = l.guardian_id"
 	    " where c.school_id = $1"
 	    " group by c.id, c.name order by c.rank nulls last, c.name");
+	enum { CLASS_NAME, CLASS_LEVELS, CLASS_PUPILS, CLASS_GUARDIANS,
+	    CLASS_ACTIVATED };
 	PGresult		*res;
 	json_t			*classes;
 	char			 school[16];
@@ -33,11 +35,13 @@ op_classes(struct worker *w, struct request *req)
 	for (i = 0; i < PQntuples(res); i++)
 		json_array_append_new(classes, json_pack(
 		    "{s:s, s:s?, s:I, s:I, s:I}",
-		    "name", db_get(res, i, 0),
-		    "levels", db_get(res, i, 1),
-		    "pupils", (json_int_t)db_get_int(res, i, 2),
-		    "guardians", (json_int_t)db_get_int(res, i, 3),
-		    "activated", (json_int_t)db_get_int(res, i, 4)));
+		    "name", db_get(res, i, CLASS_NAME),
+		    "levels", db_get(res, i, CLASS_LEVELS),
+		    "pupils", (json_int_t)db_get_int(res, i, CLASS_PUPILS),
+		    "guardians", (json_int_t)db_get_int(res, i,
+		    CLASS_GUARDIANS),
+		    "activated", (json_int_t)db_get_int(res, i,
+		    CLASS_ACTIVATED)));
 	PQclear(res);
 	req->result = json_pack("{s:s, s:s?, s:o}", "school", req->scope.uai,
 	    "school_name", req->scope.school_name, "classes", classes);

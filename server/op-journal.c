@@ -26,6 +26,8 @@ op_journal(struct worker *w, struct request *req)
 	    " and ($2::date is null or e.at >= ($2::date::timestamp"
 	    "  at time zone 'Europe/Paris'))"
 	    " order by e.id desc limit $3");
+	enum { EVENT_AT, EVENT_ACTION, EVENT_LOGIN, EVENT_GUARDIAN,
+	    EVENT_FROM, EVENT_TO, EVENT_ACTOR, EVENT_CHANNEL, EVENT_DETAIL };
 	const char		*since, *v[3], *cause;
 	char			 school[16], limit[16], iso[16];
 	json_int_t		 max;
@@ -65,12 +67,16 @@ op_journal(struct worker *w, struct request *req)
 	for (r = 0; r < PQntuples(res); r++)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s?,"
 		    " s:s?, s:s?, s:s?, s:s, s:s, s:s?}",
-		    "at", db_get(res, r, 0), "action", db_get(res, r, 1),
-		    "label", action_label(db_get(res, r, 1)),
-		    "login", db_get(res, r, 2), "guardian", db_get(res, r, 3),
-		    "from", db_get(res, r, 4), "to", db_get(res, r, 5),
-		    "actor", db_get(res, r, 6), "channel", db_get(res, r, 7),
-		    "detail", db_get(res, r, 8)));
+		    "at", db_get(res, r, EVENT_AT),
+		    "action", db_get(res, r, EVENT_ACTION),
+		    "label", action_label(db_get(res, r, EVENT_ACTION)),
+		    "login", db_get(res, r, EVENT_LOGIN),
+		    "guardian", db_get(res, r, EVENT_GUARDIAN),
+		    "from", db_get(res, r, EVENT_FROM),
+		    "to", db_get(res, r, EVENT_TO),
+		    "actor", db_get(res, r, EVENT_ACTOR),
+		    "channel", db_get(res, r, EVENT_CHANNEL),
+		    "detail", db_get(res, r, EVENT_DETAIL)));
 	PQclear(res);
 	req->result = json_pack("{s:s, s:o}", "school", req->scope.uai,
 	    "events", list);

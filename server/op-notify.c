@@ -27,6 +27,11 @@
 /* The guardians of the selection, with their account, whether the school
  * may hand out their credentials (or why not) and their children in the
  * school; sorted as the pages will be. */
+enum {
+	NOTIFY_GUARDIAN, NOTIFY_ACCOUNT, NOTIFY_LOGIN, NOTIFY_STATE,
+	NOTIFY_PROVISIONAL, NOTIFY_LETTER_VALID, NOTIFY_GRANTED,
+	NOTIFY_REFUSAL, NOTIFY_CIVILITY, NOTIFY_NAME, NOTIFY_CHILDREN,
+};
 static struct db_stmt notify_select = DB_STMT(
     "with sel as (select distinct l.guardian_id"
     "  from links l join pupils p on p.id = l.pupil_id"
@@ -36,7 +41,7 @@ static struct db_stmt notify_select = DB_STMT(
     "  and ($2::text[] is null or c.name = any ($2::text[]))"
     "  and ($3::text[] is null or a.login = any ($3::text[])))"
     " select g.id, a.id, a.login, a.state, a.provisional,"
-    "  a.letter_at + interval '3 months' > now(),"
+    "  letter_expires_at(a.letter_at) > now(),"
     "  exists (select 1 from credential_links cl"
     "   where cl.guardian_id = g.id and cl.school_id = $1),"
     "  credential_refusal(k.reasons),"
@@ -110,163 +115,245 @@ notify_move(struct worker *w, struct doc_letter *letters, size_t n,
 	return r == (int)k ? 0 : -1;
 }
 
+/* A batch being made, freed by notify_free(). */
+struct notify_batch {
+	struct doc_letter	*letters;	/* of the accounts notified */
+	enum notify_kind	*kind;
+	size_t			 n;
+	json_t			*notified;	/* the answer's lists */
+	json_t			*skipped;
+};
+
+/* Why the guardian of row r cannot be notified, or NULL. */
+static const char *
+notify_refusal(PGresult *res, int r)
+{
+	const char	*state = db_get(res, r, NOTIFY_STATE);
+
+	/* Refused first, whatever the state. */
+	if (!db_get_bool(res, r, NOTIFY_GRANTED))
+		return db_get(res, r, NOTIFY_REFUSAL);
+	if (state == NULL)
+		return "aucun compte";
+	if (strcmp(state, "desactive") == 0)
+		return "compte désactivé";
+	return NULL;
+}
+
+/* Which letter the account of row r gets, with its password when it has
+ * one. */
+static enum notify_kind
+notify_letter_kind(PGresult *res, int r, struct doc_letter *l)
+{
+	const char	*state = db_get(res, r, NOTIFY_STATE);
+
+	if (strcmp(state, "attente") == 0 || strcmp(state, "active") == 0)
+		return NOTIFY_REMINDER;
+	if (strcmp(state, "notifie") == 0 &&
+	    db_get_bool(res, r, NOTIFY_LETTER_VALID) &&
+	    (l->password = account_open_password(l->account_id,
+	    db_get(res, r, NOTIFY_PROVISIONAL))) != NULL)
+		return NOTIFY_REPRINT;
+	/* Never notified, or the letter expired. */
+	l->password = xmalloc(ACCOUNT_PASSWORD_LEN + 1);
+	account_new_password(l->password);
+	return NOTIFY_NEW;
+}
+
+/* The letter of row r, added to the batch. */
+static void
+notify_add(struct request *req, PGresult *res, int r,
+    struct notify_batch *b)
+{
+	struct doc_letter	*l = &b->letters[b->n];
+	enum notify_kind	 kind;
+
+	l->account_id = db_get_int(res, r, NOTIFY_ACCOUNT);
+	l->login = xstrdup(db_get(res, r, NOTIFY_LOGIN));
+	if (db_get(res, r, NOTIFY_CIVILITY) != NULL)
+		l->civility = xstrdup(db_get(res, r, NOTIFY_CIVILITY));
+	l->guardian = xstrdup(db_get(res, r, NOTIFY_NAME));
+	l->children = json_loads(db_get(res, r, NOTIFY_CHILDREN), 0, NULL);
+	l->school_name = req->scope.school_name != NULL ?
+	    xstrdup(req->scope.school_name) : NULL;
+	l->school_uai = xstrdup(req->scope.uai);
+	if (req->scope.school_town != NULL)
+		l->town = xstrdup(req->scope.school_town);
+	kind = b->kind[b->n] = notify_letter_kind(res, r, l);
+	json_array_append_new(b->notified, json_pack("{s:s, s:s, s:s}",
+	    "login", l->login, "guardian", l->guardian, "letter",
+	    kind == NOTIFY_REMINDER ? "rappel" : kind == NOTIFY_REPRINT ?
+	    "réimpression" : "nouveau mot de passe"));
+	b->n++;
+}
+
+/* Lock the accounts of the selection, then sort its guardians into the
+ * batch and the skipped. */
+static int
+notify_read(struct worker *w, struct request *req,
+    const struct selection *sel, struct notify_batch *b)
+{
+	PGresult	*res;
+	const char	*reason;
+	int		 r, nrows;
+
+	if ((res = db_query(w->db, &notify_lock, 3, sel->params)) == NULL)
+		return -1;
+	PQclear(res);
+	if ((res = db_query(w->db, &notify_select, 3, sel->params)) == NULL)
+		return -1;
+	nrows = PQntuples(res);
+	b->letters = xcalloc(nrows > 0 ? (size_t)nrows : 1,
+	    sizeof *b->letters);
+	b->kind = xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *b->kind);
+	for (r = 0; r < nrows; r++) {
+		if ((reason = notify_refusal(res, r)) != NULL)
+			json_array_append_new(b->skipped, json_pack(
+			    "{s:s?, s:s, s:s}", "login", db_get(res, r,
+			    NOTIFY_LOGIN), "guardian", db_get(res, r,
+			    NOTIFY_NAME), "reason", reason));
+		else
+			notify_add(req, res, r, b);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Whether a list of the answer names login. */
+static int
+notify_listed(json_t *list, const char *login)
+{
+	const char	*v;
+	json_t		*x;
+	size_t		 j;
+
+	json_array_foreach(list, j, x) {
+		v = json_string_value(json_object_get(x, "login"));
+		if (v != NULL && strcmp(v, login) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Logins asked for that are not guardians of this school. */
+static void
+notify_unknown_logins(const struct selection *sel, struct notify_batch *b)
+{
+	const char	*login;
+	json_t		*item;
+	size_t		 i;
+
+	json_array_foreach(sel->logins, i, item) {
+		login = json_string_value(item);
+		if (!notify_listed(b->notified, login) &&
+		    !notify_listed(b->skipped, login))
+			json_array_append_new(b->skipped, json_pack(
+			    "{s:s, s:n, s:s}", "login", login, "guardian",
+			    "reason", "identifiant inconnu dans cette école"));
+	}
+}
+
+/*
+ * Move the accounts, render the letters and record the document, in the
+ * transaction. -1 with the error set (the caller rolls back).
+ */
+static int
+notify_issue(struct worker *w, struct request *req, struct notify_batch *b)
+{
+	struct doc_stamp	 stamp;
+	int64_t			*ids;
+	char			 name[96], *cause;
+	size_t			 i;
+	int			 r;
+
+	if (notify_move(w, b->letters, b->n, b->kind, NOTIFY_NEW) == -1 ||
+	    notify_move(w, b->letters, b->n, b->kind, NOTIFY_REPRINT) == -1 ||
+	    notify_move(w, b->letters, b->n, b->kind, NOTIFY_REMINDER) ==
+	    -1 || doc_stamp(w->db, &stamp) == -1) {
+		req_db_error(req, w->db);
+		return -1;
+	}
+	if (doc_letters_pdf(b->letters, b->n, &stamp, &req->blob,
+	    &cause) == -1) {
+		log_warnx("notify: %s", cause);
+		free(cause);
+		req_error(req, E_INTERNAL, "Le document n'a pas pu être "
+		    "produit : aucun compte n'a été notifié.");
+		return -1;
+	}
+	ids = xcalloc(b->n, sizeof *ids);
+	for (i = 0; i < b->n; i++)
+		ids[i] = b->letters[i].account_id;
+	r = doc_record(w->db, req, "notification", "pdf", (int)b->n, ids,
+	    b->n, &req->blob);
+	free(ids);
+	if (r == -1 || db_commit(w->db) == -1) {
+		req_db_error(req, w->db);
+		return -1;
+	}
+	snprintf(name, sizeof name, "Educonnect-Notifications-%s.pdf",
+	    stamp.compact);
+	req->blob_name = xstrdup(name);
+	return 0;
+}
+
+static void
+notify_free(struct notify_batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		doc_letter_clear(&b->letters[i]);
+	free(b->letters);
+	free(b->kind);
+	json_decref(b->notified);
+	json_decref(b->skipped);
+}
+
 void
 op_notify(struct worker *w, struct request *req)
 {
-	struct doc_letter	*letters = NULL;
-	enum notify_kind	*kind = NULL;
-	struct doc_stamp	 stamp;
+	struct notify_batch	 b;
 	struct selection	 sel;
-	json_t			*notified, *skipped, *item;
-	PGresult		*res = NULL;
-	const char		*state, *reason;
-	int64_t			*ids = NULL;
-	char			 name[96], *cause;
-	size_t			 n = 0, i;
-	int			 r, nrows, dry_run;
+	int			 dry_run;
 
+	memset(&b, 0, sizeof b);
 	dry_run = req_arg_bool(req, "dry_run", 0);
 	if (selection_parse(req, &sel) == -1) {
 		selection_free(&sel);
 		return;
 	}
-	notified = json_array();
-	skipped = json_array();
+	b.notified = json_array();
+	b.skipped = json_array();
 
 	if (db_begin(w->db) == -1 || db_set_context(w->db,
 	    req->session->login, req->channel, NULL, req->scope.school_id,
-	    NULL) == -1)
+	    NULL) == -1 || notify_read(w, req, &sel, &b) == -1) {
+		req_db_error(req, w->db);
 		goto fail;
-	if ((res = db_query(w->db, &notify_lock, 3, sel.params)) == NULL)
-		goto fail;
-	PQclear(res);
-	if ((res = db_query(w->db, &notify_select, 3, sel.params)) == NULL)
-		goto fail;
-	nrows = PQntuples(res);
-	letters = xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *letters);
-	kind = xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *kind);
-
-	for (r = 0; r < nrows; r++) {
-		state = db_get(res, r, 3);
-		/* Refused first, whatever the state. */
-		if (!db_get_bool(res, r, 6))
-			reason = db_get(res, r, 7);
-		else if (state == NULL)
-			reason = "aucun compte";
-		else if (strcmp(state, "desactive") == 0)
-			reason = "compte désactivé";
-		else
-			reason = NULL;
-		if (reason != NULL) {
-			json_array_append_new(skipped, json_pack(
-			    "{s:s?, s:s, s:s}", "login", db_get(res, r, 2),
-			    "guardian", db_get(res, r, 9), "reason", reason));
-			continue;
-		}
-		letters[n].account_id = db_get_int(res, r, 1);
-		letters[n].login = xstrdup(db_get(res, r, 2));
-		if (db_get(res, r, 8) != NULL)
-			letters[n].civility = xstrdup(db_get(res, r, 8));
-		letters[n].guardian = xstrdup(db_get(res, r, 9));
-		letters[n].children = json_loads(db_get(res, r, 10), 0, NULL);
-		letters[n].school_name = req->scope.school_name != NULL ?
-		    xstrdup(req->scope.school_name) : NULL;
-		letters[n].school_uai = xstrdup(req->scope.uai);
-		if (req->scope.school_town != NULL)
-			letters[n].town = xstrdup(req->scope.school_town);
-		if (strcmp(state, "attente") == 0 ||
-		    strcmp(state, "active") == 0)
-			kind[n] = NOTIFY_REMINDER;
-		else if (strcmp(state, "notifie") == 0 &&
-		    db_get_bool(res, r, 5) &&
-		    (letters[n].password = account_open_password(
-		    letters[n].account_id, db_get(res, r, 4))) != NULL)
-			kind[n] = NOTIFY_REPRINT;
-		else {
-			/* Never notified, or the letter expired. */
-			letters[n].password = xmalloc(ACCOUNT_PASSWORD_LEN + 1);
-			account_new_password(letters[n].password);
-			kind[n] = NOTIFY_NEW;
-		}
-		json_array_append_new(notified, json_pack("{s:s, s:s, s:s}",
-		    "login", letters[n].login, "guardian", letters[n].guardian,
-		    "letter", kind[n] == NOTIFY_REMINDER ? "rappel" :
-		    kind[n] == NOTIFY_REPRINT ? "réimpression" : "nouveau mot "
-		    "de passe"));
-		n++;
 	}
-	PQclear(res);
-	res = NULL;
-	/* Logins asked for that are not guardians of this school. */
-	json_array_foreach(sel.logins, i, item) {
-		const char	*login = json_string_value(item);
-		json_t		*x;
-		size_t		 j;
-		int		 found = 0;
-
-		json_array_foreach(notified, j, x)
-			found |= strcmp(json_string_value(json_object_get(x,
-			    "login")), login) == 0;
-		json_array_foreach(skipped, j, x)
-			found |= json_string_value(json_object_get(x,
-			    "login")) != NULL && strcmp(json_string_value(
-			    json_object_get(x, "login")), login) == 0;
-		if (!found)
-			json_array_append_new(skipped, json_pack(
-			    "{s:s, s:n, s:s}", "login", login, "guardian",
-			    "reason", "identifiant inconnu dans cette école"));
-	}
+	notify_unknown_logins(&sel, &b);
 	/* A dry run answers what would be done: the confirmation of the
 	 * client says how many accounts, and which are skipped and why. */
-	if (n == 0 || dry_run) {
+	if (b.n == 0 || dry_run) {
 		db_rollback(w->db);
-		req->result = json_pack("{s:o, s:o, s:i, s:b}", "notified",
-		    notified, "skipped", skipped, "pages", 0, "dry_run",
+		req->result = json_pack("{s:O, s:O, s:i, s:b}", "notified",
+		    b.notified, "skipped", b.skipped, "pages", 0, "dry_run",
 		    dry_run);
 		goto out;
 	}
-
-	if (notify_move(w, letters, n, kind, NOTIFY_NEW) == -1 ||
-	    notify_move(w, letters, n, kind, NOTIFY_REPRINT) == -1 ||
-	    notify_move(w, letters, n, kind, NOTIFY_REMINDER) == -1 ||
-	    doc_stamp(w->db, &stamp) == -1)
+	if (notify_issue(w, req, &b) == -1)
 		goto fail;
-	if (doc_letters_pdf(letters, n, &stamp, &req->blob, &cause) == -1) {
-		log_warnx("notify: %s", cause);
-		free(cause);
-		db_rollback(w->db);
-		json_decref(notified);
-		json_decref(skipped);
-		req_error(req, E_INTERNAL, "Le document n'a pas pu être "
-		    "produit : aucun compte n'a été notifié.");
-		goto out;
-	}
-	ids = xcalloc(n, sizeof *ids);
-	for (i = 0; i < n; i++)
-		ids[i] = letters[i].account_id;
-	if (doc_record(w->db, req, "notification", "pdf", (int)n, ids, n,
-	    &req->blob) == -1 || db_commit(w->db) == -1)
-		goto fail;
-	snprintf(name, sizeof name, "Educonnect-Notifications-%s.pdf",
-	    stamp.compact);
-	req->blob_name = xstrdup(name);
 	log_info("%s notified %zu account(s) of %s on paper, %zu skipped",
-	    req->session->login, n, req->scope.uai, json_array_size(skipped));
-	req->result = json_pack("{s:o, s:o, s:i}", "notified", notified,
-	    "skipped", skipped, "pages", (int)n);
+	    req->session->login, b.n, req->scope.uai,
+	    json_array_size(b.skipped));
+	req->result = json_pack("{s:O, s:O, s:i}", "notified", b.notified,
+	    "skipped", b.skipped, "pages", (int)b.n);
 	goto out;
 fail:
-	req_db_error(req, w->db);
 	db_rollback(w->db);
 	buf_free_secret(&req->blob);
-	json_decref(notified);
-	json_decref(skipped);
 out:
-	PQclear(res);
-	for (i = 0; i < n; i++)
-		doc_letter_clear(&letters[i]);
-	free(letters);
-	free(kind);
-	free(ids);
+	notify_free(&b);
 	selection_free(&sel);
 }

@@ -22,6 +22,11 @@
  * its credentials (or why not), and the letter's contents: the children of
  * the scope's school (all of them, academy-wide, with the first school
  * that may hand them out). */
+enum {
+	RESET_ACCOUNT, RESET_STATE, RESET_GRANTED, RESET_REFUSAL,
+	RESET_CIVILITY, RESET_NAME, RESET_CHILDREN, RESET_IN_SCOPE,
+	RESET_UAI, RESET_SCHOOL_NAME, RESET_TOWN,
+};
 static struct db_stmt reset_select = DB_STMT(
     "select a.id, a.state,"
     "  exists (select 1 from credential_links cl where cl.guardian_id = g.id"
@@ -48,29 +53,22 @@ static struct db_stmt reset_select = DB_STMT(
     "  where cl.guardian_id = g.id)"
     " where a.login = $1");
 
-void
-op_reset(struct worker *w, struct request *req)
+/*
+ * Lock the account of login and read it: NULL with the error set when
+ * it is unknown or has no child in the scope.
+ */
+static PGresult *
+reset_read(struct worker *w, struct request *req, const char *login)
 {
 	static struct db_stmt	 lock = DB_STMT(
 	    "select id from accounts where login = $1 for update");
-	struct doc_letter	 letter;
-	struct doc_stamp	 stamp;
-	const char		*login, *v[2];
 	PGresult		*res;
-	char			 school[16], name[128], state[16], *cause;
-	int			 academy = req->scope.school_id == 0;
+	const char		*v[2];
+	char			 school[16];
 
-	memset(&letter, 0, sizeof letter);
-	if ((login = req_arg_str(req, "login", 1)) == NULL)
-		return;
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
 	v[0] = login;
-	v[1] = academy ? NULL : school;
-
-	if (db_begin(w->db) == -1 || db_set_context(w->db,
-	    req->session->login, req->channel, NULL, req->scope.school_id,
-	    NULL) == -1)
-		goto fail;
+	v[1] = req->scope.school_id == 0 ? NULL : school;
 	if ((res = db_queryv(w->db, &lock, login)) == NULL)
 		goto fail;
 	PQclear(res);
@@ -78,90 +76,147 @@ op_reset(struct worker *w, struct request *req)
 		goto fail;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		db_rollback(w->db);
 		req_error(req, E_NOT_FOUND, "Identifiant inconnu : %s.", login);
-		return;
+		return NULL;
 	}
-	if (!db_get_bool(res, 0, 7)) {
+	if (!db_get_bool(res, 0, RESET_IN_SCOPE)) {
 		PQclear(res);
-		db_rollback(w->db);
 		req_error(req, E_FORBIDDEN, "Le compte %s n'a pas d'enfant dans "
 		    "votre école.", login);
-		return;
+		return NULL;
 	}
-	snprintf(state, sizeof state, "%s", db_get(res, 0, 1));
+	return res;
+fail:
+	req_db_error(req, w->db);
+	return NULL;
+}
+
+/* Whether the account may be reset; -1 with the error set if not. */
+static int
+reset_allowed(struct request *req, PGresult *res, const char *login)
+{
+	const char	*state = db_get(res, 0, RESET_STATE);
+
 	/*
 	 * E_NOT_ELIGIBLE, even for a guardian eligible through a child of
 	 * another school: the director sees this guardian in their school
 	 * (greyed, with the reason), so "not found" or "forbidden" would be
 	 * untrue, and the reason names only this school's links.
 	 */
-	if (!db_get_bool(res, 0, 2)) {
+	if (!db_get_bool(res, 0, RESET_GRANTED)) {
 		req_error(req, E_NOT_ELIGIBLE, "Compte %s non éligible : %s.",
-		    login, db_get(res, 0, 3) != NULL ? db_get(res, 0, 3) :
-		    "aucun lien éligible");
-		goto refuse;
+		    login, db_get(res, 0, RESET_REFUSAL) != NULL ?
+		    db_get(res, 0, RESET_REFUSAL) : "aucun lien éligible");
+		return -1;
 	}
 	if (strcmp(state, "precree") == 0) {
 		req_error(req, E_BAD_TRANSITION, "Le compte %s n'a encore "
 		    "jamais été notifié : utilisez « Notifier les comptes ».",
 		    login);
-		goto refuse;
+		return -1;
 	}
 	if (strcmp(state, "desactive") == 0) {
 		req_error(req, E_BAD_TRANSITION, "Le compte %s est désactivé.",
 		    login);
-		goto refuse;
+		return -1;
 	}
+	return 0;
+}
 
-	letter.account_id = db_get_int(res, 0, 0);
-	letter.login = xstrdup(login);
-	if (db_get(res, 0, 4) != NULL)
-		letter.civility = xstrdup(db_get(res, 0, 4));
-	letter.guardian = xstrdup(db_get(res, 0, 5));
-	letter.children = json_loads(db_get(res, 0, 6), 0, NULL);
-	letter.school_uai = xstrdup(academy ? db_get(res, 0, 8) :
+/* The letter's contents: the scope's school, or academy-wide the first
+ * school that may hand the credentials out. */
+static void
+reset_letter(struct request *req, PGresult *res, const char *login,
+    struct doc_letter *l)
+{
+	const char	*name, *town;
+	int		 academy = req->scope.school_id == 0;
+
+	l->account_id = db_get_int(res, 0, RESET_ACCOUNT);
+	l->login = xstrdup(login);
+	if (db_get(res, 0, RESET_CIVILITY) != NULL)
+		l->civility = xstrdup(db_get(res, 0, RESET_CIVILITY));
+	l->guardian = xstrdup(db_get(res, 0, RESET_NAME));
+	l->children = json_loads(db_get(res, 0, RESET_CHILDREN), 0, NULL);
+	l->school_uai = xstrdup(academy ? db_get(res, 0, RESET_UAI) :
 	    req->scope.uai);
-	if (academy ? db_get(res, 0, 9) != NULL : req->scope.school_name !=
-	    NULL)
-		letter.school_name = xstrdup(academy ? db_get(res, 0, 9) :
-		    req->scope.school_name);
-	if (academy ? db_get(res, 0, 10) != NULL : req->scope.school_town !=
-	    NULL)
-		letter.town = xstrdup(academy ? db_get(res, 0, 10) :
-		    req->scope.school_town);
-	PQclear(res);
-	letter.password = xmalloc(ACCOUNT_PASSWORD_LEN + 1);
-	account_new_password(letter.password);
+	name = academy ? db_get(res, 0, RESET_SCHOOL_NAME) :
+	    req->scope.school_name;
+	town = academy ? db_get(res, 0, RESET_TOWN) : req->scope.school_town;
+	if (name != NULL)
+		l->school_name = xstrdup(name);
+	if (town != NULL)
+		l->town = xstrdup(town);
+	l->password = xmalloc(ACCOUNT_PASSWORD_LEN + 1);
+	account_new_password(l->password);
+}
 
-	if (account_transition(w->db, &letter.account_id, 1, "notifie",
-	    "reset", &letter.password, "mot de passe réinitialisé") != 1 ||
+/*
+ * Give the account its new password, render the sheet and record it, in
+ * the transaction. -1 with the error set (the caller rolls back).
+ */
+static int
+reset_issue(struct worker *w, struct request *req, struct doc_letter *l)
+{
+	struct doc_stamp	 stamp;
+	char			 name[128], *cause;
+
+	if (account_transition(w->db, &l->account_id, 1, "notifie",
+	    "reset", &l->password, "mot de passe réinitialisé") != 1 ||
 	    doc_stamp(w->db, &stamp) == -1)
 		goto fail;
-	if (doc_letters_pdf(&letter, 1, &stamp, &req->blob, &cause) == -1) {
+	if (doc_letters_pdf(l, 1, &stamp, &req->blob, &cause) == -1) {
 		log_warnx("reset: %s", cause);
 		free(cause);
-		db_rollback(w->db);
 		req_error(req, E_INTERNAL, "La feuille n'a pas pu être "
 		    "produite : le mot de passe n'a pas été changé.");
-		goto out;
+		return -1;
 	}
-	if (doc_record(w->db, req, "reset", "pdf", 1, &letter.account_id, 1,
+	if (doc_record(w->db, req, "reset", "pdf", 1, &l->account_id, 1,
 	    &req->blob) == -1 || db_commit(w->db) == -1)
 		goto fail;
 	snprintf(name, sizeof name, "Educonnect-Notification-%s-%s.pdf",
-	    login, stamp.compact);
+	    l->login, stamp.compact);
 	req->blob_name = xstrdup(name);
+	return 0;
+fail:
+	req_db_error(req, w->db);
+	return -1;
+}
+
+void
+op_reset(struct worker *w, struct request *req)
+{
+	struct doc_letter	 letter;
+	PGresult		*res;
+	const char		*login;
+	char			 state[16];
+
+	memset(&letter, 0, sizeof letter);
+	if ((login = req_arg_str(req, "login", 1)) == NULL)
+		return;
+	if (db_begin(w->db) == -1 || db_set_context(w->db,
+	    req->session->login, req->channel, NULL, req->scope.school_id,
+	    NULL) == -1) {
+		req_db_error(req, w->db);
+		goto fail;
+	}
+	if ((res = reset_read(w, req, login)) == NULL)
+		goto fail;
+	if (reset_allowed(req, res, login) == -1) {
+		PQclear(res);
+		goto fail;
+	}
+	snprintf(state, sizeof state, "%s", db_get(res, 0, RESET_STATE));
+	reset_letter(req, res, login, &letter);
+	PQclear(res);
+	if (reset_issue(w, req, &letter) == -1)
+		goto fail;
 	log_info("%s reset the password of %s", req->session->login, login);
 	req->result = json_pack("{s:s, s:s, s:s}", "login", login, "state",
 	    "notifie", "from", state);
 	goto out;
-refuse:
-	PQclear(res);
-	db_rollback(w->db);
-	goto out;
 fail:
-	req_db_error(req, w->db);
 	db_rollback(w->db);
 	buf_free_secret(&req->blob);
 out:

@@ -19,6 +19,16 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
+/* The columns of a search statement (search_stmt()). */
+enum {
+	SEARCH_UAI, SEARCH_PUPIL_ID, SEARCH_PUPIL_LAST, SEARCH_PUPIL_FIRST,
+	SEARCH_CLASS, SEARCH_INE, SEARCH_LEVEL, SEARCH_GUARDIAN_ID,
+	SEARCH_CIVILITY, SEARCH_GUARDIAN_LAST, SEARCH_GUARDIAN_FIRST,
+	SEARCH_LEGAL, SEARCH_RELATION, SEARCH_LOGIN, SEARCH_STATE,
+	SEARCH_PROVISIONAL, SEARCH_HAS_PASSWORD, SEARCH_EMAIL, SEARCH_REASON,
+	SEARCH_EXPIRED, SEARCH_ACCOUNT, SEARCH_GRANTED,
+};
+
 /* Rows an academy-wide search returns at most. */
 #define SEARCH_ACADEMY_LIMIT	200
 
@@ -41,21 +51,22 @@ search_password(json_t *row, PGresult *res, int r)
 	char		*clear;
 	size_t		 len;
 
-	if (!db_get_bool(res, r, 22))
+	if (!db_get_bool(res, r, SEARCH_GRANTED))
 		return;
-	if (db_get(res, r, 16) != NULL) {
-		sealed = crypto_bytea_parse(db_get(res, r, 16), &len);
-		clear = sealed != NULL ? crypto_open(db_get_int(res, r, 21),
-		    sealed, len) : NULL;
+	if (db_get(res, r, SEARCH_PROVISIONAL) != NULL) {
+		sealed = crypto_bytea_parse(db_get(res, r, SEARCH_PROVISIONAL),
+		    &len);
+		clear = sealed != NULL ? crypto_open(db_get_int(res, r,
+		    SEARCH_ACCOUNT), sealed, len) : NULL;
 		free(sealed);
 		if (clear == NULL) {
 			log_warnx("provisional password of account %s does "
-			    "not decrypt", db_get(res, r, 21));
+			    "not decrypt", db_get(res, r, SEARCH_ACCOUNT));
 			return;
 		}
 		json_object_set_new(row, "password", json_string(clear));
 		freestr_secret(clear);
-	} else if (db_get_bool(res, r, 17))
+	} else if (db_get_bool(res, r, SEARCH_HAS_PASSWORD))
 		json_object_set_new(row, "password", json_string("******"));
 }
 
@@ -67,12 +78,12 @@ search_password(json_t *row, PGresult *res, int r)
  * than running it.
  */
 enum {
-	SEARCH_SCHOOL = 1,	/* else the academy */
-	SEARCH_CLASSES = 2,
-	SEARCH_STATE = 4,
-	SEARCH_QUERY = 8,
-	SEARCH_EMAIL = 16,
-	SEARCH__VARIANTS = 32,
+	FILTER_SCHOOL = 1,	/* else the academy */
+	FILTER_CLASSES = 2,
+	FILTER_STATE = 4,
+	FILTER_QUERY = 8,
+	FILTER_EMAIL = 16,
+	FILTER__VARIANTS = 32,
 };
 
 /* int4, text[], text, text, bool, int4 (pg_type OIDs). */
@@ -82,7 +93,7 @@ static struct db_stmt *
 search_stmt(unsigned mask)
 {
 	static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
-	static struct db_stmt	 stmts[SEARCH__VARIANTS];
+	static struct db_stmt	 stmts[FILTER__VARIANTS];
 	struct buf		 sql;
 
 	pthread_mutex_lock(&lock);
@@ -90,18 +101,17 @@ search_stmt(unsigned mask)
 		buf_init(&sql);
 		/* Fewer joins, less planning: the school's UAI comes from the
 		 * scope and the state's label from state_label(). */
-		buf_add_str(&sql, mask & SEARCH_SCHOOL ? "select null::text," :
+		buf_add_str(&sql, mask & FILTER_SCHOOL ? "select null::text," :
 		    "select sc.uai,");
 		buf_add_str(&sql,
 		    "  p.onde_id, p.last_name, p.first_name,"
 		    "  c.name, p.ine, p.level, g.onde_id, g.civility,"
 		    "  g.last_name, g.first_name, l.legal, l.relation,"
-		    "  a.login, a.state, null::text,"
+		    "  a.login, a.state,"
 		    "  a.provisional, a.password_hash is not null,"
 		    "  coalesce(a.email, g.email),"
 		    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
-		    "  a.state = 'notifie'"
-		    "   and a.letter_at + interval '3 months' < now(),"
+		    "  letter_expired(a.state, a.letter_at),"
 		    "  a.id,");
 		/* Whether the password may be shown: in the school searched,
 		 * or academy-wide in any. Asked only of rows that have one
@@ -111,10 +121,10 @@ search_stmt(unsigned mask)
 		    "  (a.provisional is not null or a.password_hash is not"
 		    "   null) and exists (select 1 from credential_links cl"
 		    "   where cl.guardian_id = g.id");
-		buf_add_str(&sql, mask & SEARCH_SCHOOL ?
+		buf_add_str(&sql, mask & FILTER_SCHOOL ?
 		    " and cl.school_id = $1::int) from pupils p" :
 		    ") from pupils p");
-		if (!(mask & SEARCH_SCHOOL))
+		if (!(mask & FILTER_SCHOOL))
 			buf_add_str(&sql, " join schools sc on sc.id ="
 			    " p.school_id");
 		buf_add_str(&sql,
@@ -124,18 +134,18 @@ search_stmt(unsigned mask)
 		    " left join accounts a on a.guardian_id = g.id"
 		    " where true");
 		/* Parameters keep their numbers whatever the combination. */
-		if (mask & SEARCH_SCHOOL)
+		if (mask & FILTER_SCHOOL)
 			buf_add_str(&sql, " and p.school_id = $1::int");
-		if (mask & SEARCH_CLASSES)
+		if (mask & FILTER_CLASSES)
 			buf_add_str(&sql, " and c.name = any ($2::text[])");
-		if (mask & SEARCH_STATE)
+		if (mask & FILTER_STATE)
 			buf_add_str(&sql, " and a.state = $3::text");
-		if (mask & SEARCH_QUERY)
+		if (mask & FILTER_QUERY)
 			buf_add_str(&sql, " and position(ecadm_fold($4::text) in"
 			    " ecadm_fold(concat_ws(' ', p.last_name,"
 			    " p.first_name, g.last_name, g.first_name, a.login,"
 			    " p.ine))) > 0");
-		if (mask & SEARCH_EMAIL)
+		if (mask & FILTER_EMAIL)
 			buf_add_str(&sql, " and (coalesce(a.email, g.email)"
 			    " is not null) = $5::boolean");
 		buf_add_str(&sql,
@@ -152,111 +162,152 @@ search_stmt(unsigned mask)
 	return &stmts[mask];
 }
 
-void
-op_search(struct worker *w, struct request *req)
-{
-	const char		*state, *query, *email, *v[6];
-	json_t			*classes, *rows, *row;
-	PGresult		*res;
-	char			 school[16], limit[16], *pupil, *guardian;
-	char			*list = NULL;
-	size_t			 i;
-	int			 r, academy = req->scope.school_id == 0;
+/* The filters of a search, as the client sent them. */
+struct search_args {
+	json_t		*classes;
+	const char	*state;
+	const char	*query;		/* NULL if empty */
+	const char	*email;		/* "avec", "sans" or NULL */
+	int		 academy;
+};
 
-	classes = req_arg_strings(req, "classes");
-	state = req_arg_str(req, "state", 0);
-	query = req_arg_str(req, "query", 0);
-	email = req_arg_str(req, "email", 0);
+/* Read and check the filters; -1 with the error set. */
+static int
+search_parse(struct request *req, struct search_args *a)
+{
+	size_t	i;
+
+	a->academy = req->scope.school_id == 0;
+	a->classes = req_arg_strings(req, "classes");
+	a->state = req_arg_str(req, "state", 0);
+	a->query = req_arg_str(req, "query", 0);
+	a->email = req_arg_str(req, "email", 0);
 	if (req->error != -1)
-		goto out;
-	if (state != NULL) {
+		return -1;
+	if (a->state != NULL) {
 		for (i = 0; search_states[i] != NULL; i++) {
-			if (strcmp(search_states[i], state) == 0)
+			if (strcmp(search_states[i], a->state) == 0)
 				break;
 		}
 		if (search_states[i] == NULL) {
-			req_error(req, E_INVALID, "État inconnu : %s.", state);
-			goto out;
+			req_error(req, E_INVALID, "État inconnu : %s.",
+			    a->state);
+			return -1;
 		}
 	}
-	if (email != NULL && strcmp(email, "avec") != 0 &&
-	    strcmp(email, "sans") != 0) {
+	if (a->email != NULL && strcmp(a->email, "avec") != 0 &&
+	    strcmp(a->email, "sans") != 0) {
 		req_error(req, E_INVALID, "Filtre de courriel : « avec » ou "
 		    "« sans ».");
-		goto out;
+		return -1;
 	}
 	/* Three characters, not bytes: "Zoé" is enough. */
-	if (academy && (query == NULL || utf8_chars(query) < 3)) {
+	if (a->academy && (a->query == NULL || utf8_chars(a->query) < 3)) {
 		req_error(req, E_INVALID, "Recherche dans l'académie : "
 		    "saisissez au moins 3 caractères (nom, identifiant, INE).");
-		goto out;
+		return -1;
 	}
-	if (query != NULL && query[0] == '\0')
-		query = NULL;
+	if (a->query != NULL && a->query[0] == '\0')
+		a->query = NULL;
+	return 0;
+}
 
-	if (classes != NULL)
-		list = sql_text_array(classes);
+/* Run the statement of the filters given; NULL with the error set. */
+static PGresult *
+search_run(struct worker *w, struct request *req,
+    const struct search_args *a)
+{
+	PGresult	*res;
+	const char	*v[6];
+	char		 school[16], limit[16], *list = NULL;
+
+	if (a->classes != NULL)
+		list = sql_text_array(a->classes);
 	snprintf(school, sizeof school, "%d", req->scope.school_id);
-	snprintf(limit, sizeof limit, "%d", academy ? SEARCH_ACADEMY_LIMIT + 1 :
-	    1000000);
-	v[0] = academy ? NULL : school;
+	snprintf(limit, sizeof limit, "%d", a->academy ?
+	    SEARCH_ACADEMY_LIMIT + 1 : 1000000);
+	v[0] = a->academy ? NULL : school;
 	v[1] = list;
-	v[2] = state;
-	v[3] = query;
-	v[4] = email == NULL ? NULL : strcmp(email, "avec") == 0 ? "t" : "f";
+	v[2] = a->state;
+	v[3] = a->query;
+	v[4] = a->email == NULL ? NULL : strcmp(a->email, "avec") == 0 ?
+	    "t" : "f";
 	v[5] = limit;
 	/* The unused parameters are sent as nulls the statement ignores. */
-	res = db_query(w->db, search_stmt((academy ? 0 : SEARCH_SCHOOL) |
-	    (v[1] != NULL ? SEARCH_CLASSES : 0) | (state != NULL ?
-	    SEARCH_STATE : 0) | (query != NULL ? SEARCH_QUERY : 0) |
-	    (email != NULL ? SEARCH_EMAIL : 0)), 6, v);
+	res = db_query(w->db, search_stmt((a->academy ? 0 : FILTER_SCHOOL) |
+	    (v[1] != NULL ? FILTER_CLASSES : 0) | (a->state != NULL ?
+	    FILTER_STATE : 0) | (a->query != NULL ? FILTER_QUERY : 0) |
+	    (a->email != NULL ? FILTER_EMAIL : 0)), 6, v);
 	free(list);
-	if (res == NULL) {
+	if (res == NULL)
 		req_db_error(req, w->db);
-		goto out;
-	}
+	return res;
+}
 
+/* Row r of the result as the client shows it. */
+static json_t *
+search_row(struct request *req, PGresult *res, int r, int academy)
+{
+	json_t	*row;
+	char	*pupil, *guardian = NULL;
+
+	pupil = person_name(db_get(res, r, SEARCH_PUPIL_LAST),
+	    db_get(res, r, SEARCH_PUPIL_FIRST));
+	if (db_get(res, r, SEARCH_GUARDIAN_ID) != NULL)
+		guardian = person_name(db_get(res, r, SEARCH_GUARDIAN_LAST),
+		    db_get(res, r, SEARCH_GUARDIAN_FIRST));
+	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
+	    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
+	    " s:s?, s:b}",
+	    "school", academy ? db_get(res, r, SEARCH_UAI) : req->scope.uai,
+	    "pupil", pupil,
+	    "pupil_id", db_get(res, r, SEARCH_PUPIL_ID),
+	    "class", db_get(res, r, SEARCH_CLASS),
+	    "ine", db_get(res, r, SEARCH_INE),
+	    "level", db_get(res, r, SEARCH_LEVEL),
+	    "guardian", guardian,
+	    "guardian_id", db_get(res, r, SEARCH_GUARDIAN_ID),
+	    "civility", db_get(res, r, SEARCH_CIVILITY),
+	    "legal", db_get(res, r, SEARCH_LEGAL) == NULL ? json_null() :
+	    json_boolean(db_get_bool(res, r, SEARCH_LEGAL)),
+	    "relation", db_get(res, r, SEARCH_RELATION),
+	    "login", db_get(res, r, SEARCH_LOGIN),
+	    "state", db_get(res, r, SEARCH_STATE),
+	    "state_label", state_label(db_get(res, r, SEARCH_STATE)),
+	    "password",
+	    "email", db_get(res, r, SEARCH_EMAIL),
+	    "eligible", db_get(res, r, SEARCH_REASON) == NULL,
+	    "reason", db_get(res, r, SEARCH_REASON),
+	    "expired", db_get_bool(res, r, SEARCH_EXPIRED));
+	search_password(row, res, r);
+	free(pupil);
+	free(guardian);
+	return row;
+}
+
+void
+op_search(struct worker *w, struct request *req)
+{
+	struct search_args	 a;
+	json_t			*rows;
+	PGresult		*res;
+	int			 r;
+
+	memset(&a, 0, sizeof a);
+	if (search_parse(req, &a) == -1 ||
+	    (res = search_run(w, req, &a)) == NULL)
+		goto out;
 	rows = json_array();
 	for (r = 0; r < PQntuples(res); r++) {
-		if (academy && r == SEARCH_ACADEMY_LIMIT)
+		if (a.academy && r == SEARCH_ACADEMY_LIMIT)
 			break;
-		pupil = person_name(db_get(res, r, 2), db_get(res, r, 3));
-		guardian = NULL;
-		if (db_get(res, r, 7) != NULL)
-			guardian = person_name(db_get(res, r, 9),
-			    db_get(res, r, 10));
-		row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
-		    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
-		    " s:s?, s:b}",
-		    "school", academy ? db_get(res, r, 0) : req->scope.uai,
-		    "pupil", pupil,
-		    "pupil_id", db_get(res, r, 1),
-		    "class", db_get(res, r, 4),
-		    "ine", db_get(res, r, 5),
-		    "level", db_get(res, r, 6),
-		    "guardian", guardian,
-		    "guardian_id", db_get(res, r, 7),
-		    "civility", db_get(res, r, 8),
-		    "legal", db_get(res, r, 11) == NULL ? json_null() :
-		    json_boolean(db_get_bool(res, r, 11)),
-		    "relation", db_get(res, r, 12),
-		    "login", db_get(res, r, 13),
-		    "state", db_get(res, r, 14),
-		    "state_label", state_label(db_get(res, r, 14)),
-		    "password",
-		    "email", db_get(res, r, 18),
-		    "eligible", db_get(res, r, 19) == NULL,
-		    "reason", db_get(res, r, 19),
-		    "expired", db_get_bool(res, r, 20));
-		search_password(row, res, r);
-		free(pupil);
-		free(guardian);
-		json_array_append_new(rows, row);
+		json_array_append_new(rows, search_row(req, res, r,
+		    a.academy));
 	}
 	req->result = json_pack("{s:s?, s:o, s:b}", "school",
-	    academy ? NULL : req->scope.uai, "rows", rows, "truncated",
-	    academy && PQntuples(res) > SEARCH_ACADEMY_LIMIT);
+	    a.academy ? NULL : req->scope.uai, "rows", rows, "truncated",
+	    a.academy && PQntuples(res) > SEARCH_ACADEMY_LIMIT);
 	PQclear(res);
 out:
-	json_decref(classes);
+	json_decref(a.classes);
 }

@@ -17,9 +17,17 @@
 #include "server.h"
 #include "xmalloc.h"
 
+enum {
+	ACCOUNT_ID, ACCOUNT_LOGIN, ACCOUNT_STATE, ACCOUNT_STATE_LABEL,
+	ACCOUNT_EXPIRED, ACCOUNT_PROVISIONAL, ACCOUNT_HAS_PASSWORD,
+	ACCOUNT_EMAIL, ACCOUNT_CIVILITY, ACCOUNT_GUARDIAN, ACCOUNT_PHONE,
+	ACCOUNT_GRANTED, ACCOUNT_REFUSAL, ACCOUNT_CREATED, ACCOUNT_LETTER,
+	ACCOUNT_EXPIRES, ACCOUNT_FIRST_LOGIN, ACCOUNT_ACTIVATED,
+	ACCOUNT_LAST_ACCESS, ACCOUNT_IN_SCOPE,
+};
 static struct db_stmt show_account = DB_STMT(
     "select a.id, a.login, a.state, st.label,"
-    "  a.state = 'notifie' and a.letter_at + interval '3 months' < now(),"
+    "  letter_expired(a.state, a.letter_at),"
     "  a.provisional, a.password_hash is not null,"
     "  coalesce(a.email, g.email), g.civility,"
     "  g.last_name || ' ' || g.first_name, g.phone,"
@@ -30,7 +38,7 @@ static struct db_stmt show_account = DB_STMT(
     "   else credential_refusal(k.reasons) end,"
     "  to_char(a.created_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
     "  to_char(a.letter_at at time zone 'Europe/Paris', 'DD/MM/YYYY'),"
-    "  to_char((a.letter_at + interval '3 months') at time zone"
+    "  to_char(letter_expires_at(a.letter_at) at time zone"
     "   'Europe/Paris', 'DD/MM/YYYY'),"
     "  to_char(a.first_login_at at time zone 'Europe/Paris',"
     "   'DD/MM/YYYY HH24:MI'),"
@@ -49,6 +57,10 @@ static struct db_stmt show_account = DB_STMT(
     "  or p.school_id = $2)) k"
     " where a.login = $1");
 
+enum {
+	CHILD_NAME, CHILD_CLASS, CHILD_UAI, CHILD_SCHOOL_NAME, CHILD_RELATION,
+	CHILD_LEGAL, CHILD_REASON, CHILD_BIRTH_DATE,
+};
 static struct db_stmt show_children = DB_STMT(
     "select p.last_name || ' ' || p.first_name, c.name, s.uai,"
     "  coalesce(s.name, s.uai), l.relation, l.legal,"
@@ -65,6 +77,10 @@ static struct db_stmt show_children = DB_STMT(
 
 /* The events of the account in the scope's school, as the journal
  * counts them; all of them academy-wide. */
+enum {
+	EVENT_AT, EVENT_ACTION, EVENT_FROM, EVENT_TO, EVENT_ACTOR,
+	EVENT_CHANNEL, EVENT_DETAIL,
+};
 static struct db_stmt show_events = DB_STMT(
     "select to_char(e.at at time zone 'Europe/Paris',"
     "  'DD/MM/YYYY HH24:MI:SS'), e.action, e.from_state, e.to_state,"
@@ -72,15 +88,109 @@ static struct db_stmt show_events = DB_STMT(
     " from events e where e.account_id = $1"
     " and ($2::int is null or e.school_id = $2) order by e.id");
 
+/* The account's card from its row, its password as the scope may see
+ * it. */
+static json_t *
+show_card(PGresult *res)
+{
+	json_t		*o;
+	const char	*state = db_get(res, 0, ACCOUNT_STATE);
+	char		*clear;
+
+	o = json_pack("{s:s, s:s, s:s, s:b, s:s?, s:s?, s:s, s:s?, s:b, s:s?,"
+	    " s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}}",
+	    "login", db_get(res, 0, ACCOUNT_LOGIN),
+	    "state", state,
+	    "state_label", db_get(res, 0, ACCOUNT_STATE_LABEL),
+	    "expired", db_get_bool(res, 0, ACCOUNT_EXPIRED),
+	    "email", db_get(res, 0, ACCOUNT_EMAIL),
+	    "civility", db_get(res, 0, ACCOUNT_CIVILITY),
+	    "guardian", db_get(res, 0, ACCOUNT_GUARDIAN),
+	    "phone", db_get(res, 0, ACCOUNT_PHONE),
+	    "eligible", db_get_bool(res, 0, ACCOUNT_GRANTED),
+	    "reason", db_get(res, 0, ACCOUNT_REFUSAL),
+	    "dates",
+	    "created", db_get(res, 0, ACCOUNT_CREATED),
+	    "letter", db_get(res, 0, ACCOUNT_LETTER),
+	    "expires", state != NULL && strcmp(state, "notifie") == 0 ?
+	    db_get(res, 0, ACCOUNT_EXPIRES) : NULL,
+	    "first_login", db_get(res, 0, ACCOUNT_FIRST_LOGIN),
+	    "activated", db_get(res, 0, ACCOUNT_ACTIVATED),
+	    "last_access", db_get(res, 0, ACCOUNT_LAST_ACCESS));
+	/* The password only where the scope may hand it out. */
+	if (!db_get_bool(res, 0, ACCOUNT_GRANTED))
+		json_object_set_new(o, "password", json_null());
+	else if ((clear = account_open_password(db_get_int(res, 0,
+	    ACCOUNT_ID), db_get(res, 0, ACCOUNT_PROVISIONAL))) != NULL) {
+		json_object_set_new(o, "password", json_string(clear));
+		freestr_secret(clear);
+	} else
+		json_object_set_new(o, "password", db_get_bool(res, 0,
+		    ACCOUNT_HAS_PASSWORD) ? json_string("******") :
+		    json_null());
+	return o;
+}
+
+/* The children of the card. */
+static json_t *
+show_children_list(PGresult *kids)
+{
+	json_t	*children = json_array();
+	int	 r;
+
+	for (r = 0; r < PQntuples(kids); r++)
+		json_array_append_new(children, json_pack("{s:s, s:s?, s:s, s:s,"
+		    " s:s?, s:b, s:b, s:s?, s:s}",
+		    "name", db_get(kids, r, CHILD_NAME),
+		    "class", db_get(kids, r, CHILD_CLASS),
+		    "school", db_get(kids, r, CHILD_UAI),
+		    "school_name", db_get(kids, r, CHILD_SCHOOL_NAME),
+		    "relation", db_get(kids, r, CHILD_RELATION),
+		    "legal", db_get_bool(kids, r, CHILD_LEGAL),
+		    "eligible", db_get(kids, r, CHILD_REASON) == NULL,
+		    "reason", db_get(kids, r, CHILD_REASON),
+		    "birth_date", db_get(kids, r, CHILD_BIRTH_DATE)));
+	return children;
+}
+
+/* The history of the card into o, and the letters issued among it. */
+static void
+show_history(json_t *o, PGresult *evs)
+{
+	json_t		*events = json_array(), *letters = json_array();
+	const char	*action;
+	int		 r;
+
+	for (r = 0; r < PQntuples(evs); r++) {
+		action = db_get(evs, r, EVENT_ACTION);
+		json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:s?,"
+		    " s:s?, s:s, s:s, s:s?}",
+		    "at", db_get(evs, r, EVENT_AT), "action", action,
+		    "label", action_label(action),
+		    "from", db_get(evs, r, EVENT_FROM),
+		    "to", db_get(evs, r, EVENT_TO),
+		    "actor", db_get(evs, r, EVENT_ACTOR),
+		    "channel", db_get(evs, r, EVENT_CHANNEL),
+		    "detail", db_get(evs, r, EVENT_DETAIL)));
+		if (strcmp(action, "notify_paper") == 0 ||
+		    strcmp(action, "reset") == 0 ||
+		    strcmp(action, "reminder_paper") == 0)
+			json_array_append_new(letters, json_pack("{s:s, s:s,"
+			    " s:s}", "at", db_get(evs, r, EVENT_AT), "kind",
+			    action_label(action), "by", db_get(evs, r,
+			    EVENT_ACTOR)));
+	}
+	json_object_set_new(o, "letters", letters);
+	json_object_set_new(o, "events", events);
+}
+
 void
 op_show(struct worker *w, struct request *req)
 {
 	const char	*login, *v[2];
 	PGresult	*res, *kids = NULL, *evs = NULL;
-	json_t		*o, *children, *events, *letters;
-	char		 school[16], *clear;
-	int64_t		 id;
-	int		 r, academy = req->scope.school_id == 0;
+	char		 school[16];
+	int		 academy = req->scope.school_id == 0;
 
 	if ((login = req_arg_str(req, "login", 1)) == NULL)
 		return;
@@ -96,75 +206,21 @@ op_show(struct worker *w, struct request *req)
 		req_error(req, E_NOT_FOUND, "Identifiant inconnu : %s.", login);
 		return;
 	}
-	if (!db_get_bool(res, 0, 19)) {
+	if (!db_get_bool(res, 0, ACCOUNT_IN_SCOPE)) {
 		PQclear(res);
 		req_error(req, E_FORBIDDEN, "Le compte %s n'a pas d'enfant dans "
 		    "votre école.", login);
 		return;
 	}
-	id = db_get_int(res, 0, 0);
-	v[0] = db_get(res, 0, 0);
+	v[0] = db_get(res, 0, ACCOUNT_ID);
 	if ((kids = db_query(w->db, &show_children, 2, v)) == NULL ||
 	    (evs = db_query(w->db, &show_events, 2, v)) == NULL) {
 		req_db_error(req, w->db);
 		goto out;
 	}
-
-	o = json_pack("{s:s, s:s, s:s, s:b, s:s?, s:s?, s:s, s:s?, s:b, s:s?,"
-	    " s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}}",
-	    "login", db_get(res, 0, 1), "state", db_get(res, 0, 2),
-	    "state_label", db_get(res, 0, 3), "expired", db_get_bool(res, 0, 4),
-	    "email", db_get(res, 0, 7), "civility", db_get(res, 0, 8),
-	    "guardian", db_get(res, 0, 9), "phone", db_get(res, 0, 10),
-	    "eligible", db_get_bool(res, 0, 11), "reason", db_get(res, 0, 12),
-	    "dates", "created", db_get(res, 0, 13), "letter", db_get(res, 0, 14),
-	    "expires", db_get(res, 0, 2) != NULL &&
-	    strcmp(db_get(res, 0, 2), "notifie") == 0 ? db_get(res, 0, 15) :
-	    NULL, "first_login", db_get(res, 0, 16), "activated",
-	    db_get(res, 0, 17), "last_access", db_get(res, 0, 18));
-	/* The password only where the scope may hand it out. */
-	if (!db_get_bool(res, 0, 11))
-		json_object_set_new(o, "password", json_null());
-	else if ((clear = account_open_password(id, db_get(res, 0, 5))) !=
-	    NULL) {
-		json_object_set_new(o, "password", json_string(clear));
-		freestr_secret(clear);
-	} else
-		json_object_set_new(o, "password", db_get_bool(res, 0, 6) ?
-		    json_string("******") : json_null());
-
-	children = json_array();
-	for (r = 0; r < PQntuples(kids); r++)
-		json_array_append_new(children, json_pack("{s:s, s:s?, s:s, s:s,"
-		    " s:s?, s:b, s:b, s:s?, s:s}",
-		    "name", db_get(kids, r, 0), "class", db_get(kids, r, 1),
-		    "school", db_get(kids, r, 2), "school_name",
-		    db_get(kids, r, 3), "relation", db_get(kids, r, 4),
-		    "legal", db_get_bool(kids, r, 5), "eligible",
-		    db_get(kids, r, 6) == NULL, "reason", db_get(kids, r, 6),
-		    "birth_date", db_get(kids, r, 7)));
-	events = json_array();
-	letters = json_array();
-	for (r = 0; r < PQntuples(evs); r++) {
-		const char *action = db_get(evs, r, 1);
-
-		json_array_append_new(events, json_pack("{s:s, s:s, s:s, s:s?,"
-		    " s:s?, s:s, s:s, s:s?}",
-		    "at", db_get(evs, r, 0), "action", action, "label",
-		    action_label(action), "from", db_get(evs, r, 2), "to",
-		    db_get(evs, r, 3), "actor", db_get(evs, r, 4), "channel",
-		    db_get(evs, r, 5), "detail", db_get(evs, r, 6)));
-		if (strcmp(action, "notify_paper") == 0 ||
-		    strcmp(action, "reset") == 0 ||
-		    strcmp(action, "reminder_paper") == 0)
-			json_array_append_new(letters, json_pack("{s:s, s:s,"
-			    " s:s}", "at", db_get(evs, r, 0), "kind",
-			    action_label(action), "by", db_get(evs, r, 4)));
-	}
-	json_object_set_new(o, "children", children);
-	json_object_set_new(o, "letters", letters);
-	json_object_set_new(o, "events", events);
-	req->result = o;
+	req->result = show_card(res);
+	json_object_set_new(req->result, "children", show_children_list(kids));
+	show_history(req->result, evs);
 out:
 	PQclear(res);
 	PQclear(kids);

@@ -84,123 +84,173 @@ staff_event(struct worker *w, struct request *req, const char *staff_id,
 	return 0;
 }
 
-void
-op_staff_add(struct worker *w, struct request *req)
+/* A staff account to add, as the administrator asked for it. */
+struct staff_new {
+	const char	*login;
+	const char	*name;
+	const char	*role;
+	const char	*given;		/* first password, or NULL */
+	json_t		*schools;	/* UAIs, or NULL */
+};
+
+/* Check the new account; -1 with the error set. */
+static int
+staff_add_check(struct request *req, const struct staff_new *n)
 {
-	static struct db_stmt	 insert = DB_STMT(
-	    "insert into staff (login, name, role, password_hash)"
-	    " values ($1, $2, $3, $4) returning id");
+	const char	*cause, *problem;
+	json_t		*item;
+	size_t		 i;
+	unsigned	 r;
+
+	if (!staff_login_valid(n->login)) {
+		req_error(req, E_INVALID, "Identifiant invalide : 2 à 40 "
+		    "caractères parmi a-z, 0-9, « . », « - » et « _ ».");
+		return -1;
+	}
+	if (n->name[0] == '\0' || strlen(n->name) > 100 ||
+	    !valid_utf8_text(n->name, strlen(n->name))) {
+		req_error(req, E_INVALID, "Nom invalide.");
+		return -1;
+	}
+	if ((r = proto_role_lookup(n->role)) == 0) {
+		req_error(req, E_INVALID, "Rôle inconnu : %s (directeur, "
+		    "assistance ou admin).", n->role);
+		return -1;
+	}
+	if (r == ROLE_DIRECTEUR && json_array_size(n->schools) == 0) {
+		req_error(req, E_INVALID, "Un directeur doit être rattaché à "
+		    "au moins une école (--school UAI).");
+		return -1;
+	}
+	if (r != ROLE_DIRECTEUR && json_array_size(n->schools) > 0) {
+		req_error(req, E_INVALID, "Seul un directeur est rattaché à "
+		    "des écoles : l'assistance et les administrateurs voient "
+		    "toute l'académie.");
+		return -1;
+	}
+	json_array_foreach(n->schools, i, item) {
+		if (valid_uai(json_string_value(item), &cause) == -1) {
+			req_error(req, E_INVALID, "École %s : %s.",
+			    json_string_value(item), cause);
+			return -1;
+		}
+	}
+	if (n->given != NULL && (problem = staff_password_problem(n->given)) !=
+	    NULL) {
+		req_error(req, E_INVALID, "Mot de passe refusé : %s.", problem);
+		return -1;
+	}
+	return 0;
+}
+
+/* Attach the new account to its schools, creating those not known yet. */
+static int
+staff_add_schools(struct worker *w, const char *staff_id, json_t *schools)
+{
 	static struct db_stmt	 school = DB_STMT(
 	    "with s as (insert into schools (uai) values ($2)"
 	    "  on conflict (uai) do update set uai = excluded.uai"
 	    "  returning id)"
 	    " insert into staff_schools (staff_id, school_id)"
 	    " select $1, id from s on conflict do nothing");
-	const char		*login, *name, *role, *given, *cause, *problem;
-	json_t			*schools, *item;
-	char			 generated[STAFF_PASSWORD_LEN + 1], *hash = NULL;
-	char			 staff_id[24], uai[9], *detail = NULL;
 	PGresult		*res;
-	unsigned		 r;
+	json_t			*item;
+	char			 uai[9], c;
 	size_t			 i, j;
 
-	login = req_arg_str(req, "login", 1);
-	name = req_arg_str(req, "name", 1);
-	role = req_arg_str(req, "role", 1);
-	given = req_arg_str(req, "password", 0);
-	schools = req_arg_strings(req, "schools");
-	if (req->error != -1)
-		goto out;
-	if (!staff_login_valid(login)) {
-		req_error(req, E_INVALID, "Identifiant invalide : 2 à 40 "
-		    "caractères parmi a-z, 0-9, « . », « - » et « _ ».");
-		goto out;
-	}
-	if (name[0] == '\0' || strlen(name) > 100 ||
-	    !valid_utf8_text(name, strlen(name))) {
-		req_error(req, E_INVALID, "Nom invalide.");
-		goto out;
-	}
-	if ((r = proto_role_lookup(role)) == 0) {
-		req_error(req, E_INVALID, "Rôle inconnu : %s (directeur, "
-		    "assistance ou admin).", role);
-		goto out;
-	}
-	if (r == ROLE_DIRECTEUR && json_array_size(schools) == 0) {
-		req_error(req, E_INVALID, "Un directeur doit être rattaché à "
-		    "au moins une école (--school UAI).");
-		goto out;
-	}
-	if (r != ROLE_DIRECTEUR && json_array_size(schools) > 0) {
-		req_error(req, E_INVALID, "Seul un directeur est rattaché à "
-		    "des écoles : l'assistance et les administrateurs voient "
-		    "toute l'académie.");
-		goto out;
-	}
-	json_array_foreach(schools, i, item) {
-		if (valid_uai(json_string_value(item), &cause) == -1) {
-			req_error(req, E_INVALID, "École %s : %s.",
-			    json_string_value(item), cause);
-			goto out;
-		}
-	}
-	if (given != NULL && (problem = staff_password_problem(given)) !=
-	    NULL) {
-		req_error(req, E_INVALID, "Mot de passe refusé : %s.", problem);
-		goto out;
-	}
-	if (given == NULL)
-		password_generate(generated, STAFF_PASSWORD_LEN);
-	/* The slow hash runs outside the transaction. */
-	if ((hash = password_hash(given != NULL ? given : generated)) == NULL) {
-		req_error(req, E_INTERNAL, NULL);
-		goto out;
-	}
-
-	if (db_begin(w->db) == -1)
-		goto fail;
-	if ((res = db_queryv(w->db, &insert, login, name, role, hash)) ==
-	    NULL) {
-		if (db_error_code(w->db) == E_CONFLICT) {
-			db_rollback(w->db);
-			req_error(req, E_CONFLICT, "L'identifiant %s existe "
-			    "déjà.", login);
-			goto out;
-		}
-		goto fail;
-	}
-	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, 0));
-	PQclear(res);
 	json_array_foreach(schools, i, item) {
 		for (j = 0; j < 8; j++) {
-			char c = json_string_value(item)[j];
+			c = json_string_value(item)[j];
 			uai[j] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
 		}
 		uai[8] = '\0';
 		if ((res = db_queryv(w->db, &school, staff_id, uai)) == NULL)
-			goto fail;
+			return -1;
 		PQclear(res);
 	}
-	xasprintf(&detail, "%s, rôle %s", name, role);
-	if (staff_event(w, req, staff_id, "staff_add", detail) == -1 ||
-	    db_commit(w->db) == -1)
+	return 0;
+}
+
+/*
+ * Insert the account, its schools and its event in one transaction; -1
+ * with the error set and the transaction rolled back.
+ */
+static int
+staff_add_insert(struct worker *w, struct request *req,
+    const struct staff_new *n, const char *hash)
+{
+	static struct db_stmt	 insert = DB_STMT(
+	    "insert into staff (login, name, role, password_hash)"
+	    " values ($1, $2, $3, $4) returning id");
+	enum { INSERT_ID };
+	PGresult		*res;
+	char			 staff_id[24], *detail;
+	int			 r;
+
+	if (db_begin(w->db) == -1)
 		goto fail;
-	log_info("staff %s added as %s by %s", login, role,
-	    req->session->login);
-	req->result = json_pack("{s:s, s:s, s:s}", "login", login, "role",
-	    role, "name", name);
-	if (given == NULL)
-		json_object_set_new(req->result, "password",
-		    json_string(generated));
-	goto out;
+	if ((res = db_queryv(w->db, &insert, n->login, n->name, n->role,
+	    hash)) == NULL) {
+		if (db_error_code(w->db) == E_CONFLICT) {
+			db_rollback(w->db);
+			req_error(req, E_CONFLICT, "L'identifiant %s existe "
+			    "déjà.", n->login);
+			return -1;
+		}
+		goto fail;
+	}
+	snprintf(staff_id, sizeof staff_id, "%s", db_get(res, 0, INSERT_ID));
+	PQclear(res);
+	if (staff_add_schools(w, staff_id, n->schools) == -1)
+		goto fail;
+	xasprintf(&detail, "%s, rôle %s", n->name, n->role);
+	r = staff_event(w, req, staff_id, "staff_add", detail);
+	free(detail);
+	if (r == -1 || db_commit(w->db) == -1)
+		goto fail;
+	return 0;
 fail:
 	req_db_error(req, w->db);
 	db_rollback(w->db);
+	return -1;
+}
+
+void
+op_staff_add(struct worker *w, struct request *req)
+{
+	struct staff_new	 n;
+	char			 generated[STAFF_PASSWORD_LEN + 1], *hash = NULL;
+
+	/* Wiped at the end whether or not a password was generated. */
+	memset(generated, 0, sizeof generated);
+	n.login = req_arg_str(req, "login", 1);
+	n.name = req_arg_str(req, "name", 1);
+	n.role = req_arg_str(req, "role", 1);
+	n.given = req_arg_str(req, "password", 0);
+	n.schools = req_arg_strings(req, "schools");
+	if (req->error != -1 || staff_add_check(req, &n) == -1)
+		goto out;
+	if (n.given == NULL)
+		password_generate(generated, STAFF_PASSWORD_LEN);
+	/* The slow hash runs outside the transaction. */
+	if ((hash = password_hash(n.given != NULL ? n.given :
+	    generated)) == NULL) {
+		req_error(req, E_INTERNAL, NULL);
+		goto out;
+	}
+	if (staff_add_insert(w, req, &n, hash) == -1)
+		goto out;
+	log_info("staff %s added as %s by %s", n.login, n.role,
+	    req->session->login);
+	req->result = json_pack("{s:s, s:s, s:s}", "login", n.login, "role",
+	    n.role, "name", n.name);
+	if (n.given == NULL)
+		json_object_set_new(req->result, "password",
+		    json_string(generated));
 out:
 	OPENSSL_cleanse(generated, sizeof generated);
 	free(hash);
-	free(detail);
-	json_decref(schools);
+	json_decref(n.schools);
 }
 
 void
@@ -216,6 +266,10 @@ op_staff_list(struct worker *w, struct request *req)
 	    "   'YYYY-MM-DD HH24:MI') from staff_sessions"
 	    "   where staff_id = s.id)"
 	    " from staff s order by s.login");
+	enum {
+		LIST_LOGIN, LIST_NAME, LIST_ROLE, LIST_DISABLED, LIST_SSH_KEY,
+		LIST_TOTP, LIST_SCHOOLS, LIST_LAST_LOGIN,
+	};
 	PGresult		*res;
 	json_t			*list, *schools;
 	char			*p, *save, *copy;
@@ -229,8 +283,8 @@ op_staff_list(struct worker *w, struct request *req)
 	list = json_array();
 	for (i = 0; i < PQntuples(res); i++) {
 		schools = json_array();
-		if (db_get(res, i, 6) != NULL) {
-			copy = xstrdup(db_get(res, i, 6));
+		if (db_get(res, i, LIST_SCHOOLS) != NULL) {
+			copy = xstrdup(db_get(res, i, LIST_SCHOOLS));
 			for (p = strtok_r(copy, ",", &save); p != NULL;
 			    p = strtok_r(NULL, ",", &save))
 				json_array_append_new(schools, json_string(p));
@@ -238,15 +292,21 @@ op_staff_list(struct worker *w, struct request *req)
 		}
 		json_array_append_new(list, json_pack(
 		    "{s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:s?}",
-		    "login", db_get(res, i, 0), "name", db_get(res, i, 1),
-		    "role", db_get(res, i, 2), "disabled",
-		    db_get_bool(res, i, 3), "ssh_key", db_get_bool(res, i, 4),
-		    "totp", db_get_bool(res, i, 5), "schools", schools,
-		    "last_login", db_get(res, i, 7)));
+		    "login", db_get(res, i, LIST_LOGIN),
+		    "name", db_get(res, i, LIST_NAME),
+		    "role", db_get(res, i, LIST_ROLE),
+		    "disabled", db_get_bool(res, i, LIST_DISABLED),
+		    "ssh_key", db_get_bool(res, i, LIST_SSH_KEY),
+		    "totp", db_get_bool(res, i, LIST_TOTP),
+		    "schools", schools,
+		    "last_login", db_get(res, i, LIST_LAST_LOGIN)));
 	}
 	PQclear(res);
 	req->result = json_pack("{s:o}", "staff", list);
 }
+
+/* The first column of the statement of staff_change_begin(). */
+enum { STAFF_CHANGE_ID };
 
 /*
  * Begin the change of one staff member: a transaction, then stmt, whose
@@ -275,7 +335,7 @@ staff_change_begin(struct worker *w, struct request *req,
 		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
 		return -1;
 	}
-	snprintf(staff_id, 24, "%s", db_get(res, 0, 0));
+	snprintf(staff_id, 24, "%s", db_get(res, 0, STAFF_CHANGE_ID));
 	PQclear(res);
 	return 0;
 }

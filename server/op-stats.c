@@ -15,6 +15,7 @@
 static const char *const stats_states[] = { "precree", "notifie", "attente",
     "active", "desactive", NULL };
 
+enum { SCHOOL_CODE, SCHOOL_LABEL, SCHOOL_COUNT };
 static struct db_stmt stats_school = DB_STMT(
     "select st.code, st.label, count(distinct a.id)"
     " from account_states st"
@@ -25,6 +26,7 @@ static struct db_stmt stats_school = DB_STMT(
     " group by st.code, st.label, st.rank order by st.rank");
 
 /* Per class ($2 = 'class') or per level ($2 = 'level'). */
+enum { GROUP_NAME, GROUP_STATE, GROUP_COUNT, GROUP_RANK };
 static struct db_stmt stats_groups = DB_STMT(
     "select case when $2 = 'class' then c.name else p.level end, a.state,"
     "  count(distinct a.id),"
@@ -35,19 +37,21 @@ static struct db_stmt stats_groups = DB_STMT(
     " where p.school_id = $1"
     " group by 1, 2 order by 4 nulls last, 1 nulls last");
 
+enum { PUPILS_TOTAL, PUPILS_ACTIVATED };
 static struct db_stmt stats_pupils = DB_STMT(
     "select count(*), count(*) filter (where exists ("
     "  select 1 from links l join accounts a on a.guardian_id = l.guardian_id"
     "  where l.pupil_id = p.id and a.state = 'active'))"
     " from pupils p where p.school_id = $1");
 
+enum { EXPIRING_LOGIN, EXPIRING_GUARDIAN, EXPIRING_DATE };
 static struct db_stmt stats_expiring = DB_STMT(
     "select a.login, g.last_name || ' ' || g.first_name,"
-    "  to_char((a.letter_at + interval '3 months') at time zone"
+    "  to_char(letter_expires_at(a.letter_at) at time zone"
     "   'Europe/Paris', 'DD/MM/YYYY')"
     " from accounts a join guardians g on g.id = a.guardian_id"
     " where a.state = 'notifie'"
-    " and a.letter_at + interval '3 months' between now()"
+    " and letter_expires_at(a.letter_at) between now()"
     "  and now() + interval '15 days'"
     " and exists (select 1 from links l join pupils p on p.id = l.pupil_id"
     "  where l.guardian_id = a.guardian_id and p.school_id = $1)"
@@ -63,7 +67,8 @@ stats_group_list(PGresult *res)
 	int		 r, i;
 
 	for (r = 0; r < PQntuples(res); r++) {
-		name = db_get(res, r, 0) != NULL ? db_get(res, r, 0) : "";
+		name = db_get(res, r, GROUP_NAME) != NULL ?
+		    db_get(res, r, GROUP_NAME) : "";
 		if (g == NULL || strcmp(prev, name) != 0) {
 			if (g != NULL)
 				json_object_set_new(g, "total",
@@ -78,13 +83,26 @@ stats_group_list(PGresult *res)
 			total = 0;
 		}
 		prev = name;
-		json_object_set_new(states, db_get(res, r, 1),
-		    json_integer(db_get_int(res, r, 2)));
-		total += db_get_int(res, r, 2);
+		json_object_set_new(states, db_get(res, r, GROUP_STATE),
+		    json_integer(db_get_int(res, r, GROUP_COUNT)));
+		total += db_get_int(res, r, GROUP_COUNT);
 	}
 	if (g != NULL)
 		json_object_set_new(g, "total", json_integer(total));
 	return list;
+}
+
+/* How many pupils have at least one activated guardian. */
+static json_t *
+stats_pupil_share(PGresult *pupils)
+{
+	json_int_t	total = (json_int_t)db_get_int(pupils, 0, PUPILS_TOTAL);
+	json_int_t	activated = (json_int_t)db_get_int(pupils, 0,
+			    PUPILS_ACTIVATED);
+
+	return json_pack("{s:I, s:I, s:f}", "total", total, "with_activated",
+	    activated, "share", total > 0 ? (double)activated /
+	    (double)total : 0.0);
 }
 
 void
@@ -112,13 +130,14 @@ op_stats(struct worker *w, struct request *req)
 	    req->scope.school_name);
 	states = json_array();
 	for (i = 0; i < PQntuples(res); i++) {
-		n = (json_int_t)db_get_int(res, i, 2);
-		json_object_set_new(o, db_get(res, i, 0), json_integer(n));
+		n = (json_int_t)db_get_int(res, i, SCHOOL_COUNT);
+		json_object_set_new(o, db_get(res, i, SCHOOL_CODE),
+		    json_integer(n));
 		json_array_append_new(states, json_pack("{s:s, s:s, s:I}",
-		    "code", db_get(res, i, 0), "label", db_get(res, i, 1),
-		    "count", n));
+		    "code", db_get(res, i, SCHOOL_CODE), "label",
+		    db_get(res, i, SCHOOL_LABEL), "count", n));
 		total += n;
-		if (strcmp(db_get(res, i, 0), "active") == 0)
+		if (strcmp(db_get(res, i, SCHOOL_CODE), "active") == 0)
 			active = n;
 	}
 	/* Shares of the accounts that can be used (not deactivated). */
@@ -130,16 +149,13 @@ op_stats(struct worker *w, struct request *req)
 	json_object_set_new(o, "guardians", json_pack("{s:I, s:I, s:f}",
 	    "accounts", live, "activated", active, "share", live > 0 ?
 	    (double)active / (double)live : 0.0));
-	json_object_set_new(o, "pupils", json_pack("{s:I, s:I, s:f}",
-	    "total", (json_int_t)db_get_int(pupils, 0, 0), "with_activated",
-	    (json_int_t)db_get_int(pupils, 0, 1), "share",
-	    db_get_int(pupils, 0, 0) > 0 ? (double)db_get_int(pupils, 0, 1) /
-	    (double)db_get_int(pupils, 0, 0) : 0.0));
+	json_object_set_new(o, "pupils", stats_pupil_share(pupils));
 	exp = json_array();
 	for (i = 0; i < PQntuples(expiring); i++)
 		json_array_append_new(exp, json_pack("{s:s, s:s, s:s}",
-		    "login", db_get(expiring, i, 0), "guardian",
-		    db_get(expiring, i, 1), "expires", db_get(expiring, i, 2)));
+		    "login", db_get(expiring, i, EXPIRING_LOGIN), "guardian",
+		    db_get(expiring, i, EXPIRING_GUARDIAN), "expires",
+		    db_get(expiring, i, EXPIRING_DATE)));
 	json_object_set_new(o, "expiring", exp);
 	json_object_set_new(o, "expiring_15_days",
 	    json_integer((json_int_t)json_array_size(exp)));

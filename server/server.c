@@ -415,6 +415,8 @@ cmd_serve(void)
 	    server_cfg.peer_ca, &cause)) == NULL)
 		fatalx("tls: %s", cause);
 	conn = startup_connect();
+	if (db_check_states(conn, &cause) == -1)
+		fatalx("database: %s", cause);
 	startup_key_load(conn);
 	startup_seal_clear_totp(conn);
 	PQfinish(conn);

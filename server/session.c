@@ -99,10 +99,12 @@ session_load(struct worker *w, int64_t session_id, const char *staff_id)
 {
 	static struct db_stmt	 staff_stmt = DB_STMT(
 	    "select id, login, name, role from staff where id = $1");
+	enum { STAFF_ID, STAFF_LOGIN, STAFF_NAME, STAFF_ROLE };
 	static struct db_stmt	 schools_stmt = DB_STMT(
 	    "select sc.id, sc.uai, sc.name, sc.town from staff_schools ss"
 	    " join schools sc on sc.id = ss.school_id"
 	    " where ss.staff_id = $1 order by sc.uai");
+	enum { SCHOOL_ID, SCHOOL_UAI, SCHOOL_NAME, SCHOOL_TOWN };
 	struct session		*s;
 	PGresult		*res;
 	int			 i;
@@ -115,10 +117,10 @@ session_load(struct worker *w, int64_t session_id, const char *staff_id)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->id = session_id;
-	s->staff_id = (int)db_get_int(res, 0, 0);
-	s->login = xstrdup(db_get(res, 0, 1));
-	s->name = xstrdup(db_get(res, 0, 2));
-	s->role = proto_role_lookup(db_get(res, 0, 3));
+	s->staff_id = (int)db_get_int(res, 0, STAFF_ID);
+	s->login = xstrdup(db_get(res, 0, STAFF_LOGIN));
+	s->name = xstrdup(db_get(res, 0, STAFF_NAME));
+	s->role = proto_role_lookup(db_get(res, 0, STAFF_ROLE));
 	PQclear(res);
 
 	if ((res = db_queryv(w->db, &schools_stmt, staff_id)) == NULL) {
@@ -129,13 +131,15 @@ session_load(struct worker *w, int64_t session_id, const char *staff_id)
 	if (s->nschools > 0)
 		s->schools = xcalloc(s->nschools, sizeof *s->schools);
 	for (i = 0; i < PQntuples(res); i++) {
-		s->schools[i].id = (int)db_get_int(res, i, 0);
+		s->schools[i].id = (int)db_get_int(res, i, SCHOOL_ID);
 		snprintf(s->schools[i].uai, sizeof s->schools[i].uai, "%s",
-		    db_get(res, i, 1));
-		if (db_get(res, i, 2) != NULL)
-			s->schools[i].name = xstrdup(db_get(res, i, 2));
-		if (db_get(res, i, 3) != NULL)
-			s->schools[i].town = xstrdup(db_get(res, i, 3));
+		    db_get(res, i, SCHOOL_UAI));
+		if (db_get(res, i, SCHOOL_NAME) != NULL)
+			s->schools[i].name = xstrdup(db_get(res, i,
+			    SCHOOL_NAME));
+		if (db_get(res, i, SCHOOL_TOWN) != NULL)
+			s->schools[i].town = xstrdup(db_get(res, i,
+			    SCHOOL_TOWN));
 	}
 	PQclear(res);
 	clock_gettime(CLOCK_MONOTONIC, &s->checked);
@@ -293,6 +297,8 @@ session_login(struct worker *w, struct request *req)
 	    " s.id, s.password_hash, s.disabled, s.totp_sealed,"
 	    " s.totp_last_step, s.locked_until > now(), s.role"
 	    " from (values (1)) as one left join staff s on s.login = $1");
+	enum { FIND_ADDR_FAILURES, FIND_ID, FIND_HASH, FIND_DISABLED,
+	    FIND_TOTP_SEALED, FIND_TOTP_LAST_STEP, FIND_LOCKED, FIND_ROLE };
 	/* The step condition makes a TOTP code good once even when two
 	 * instances check it at the same moment: one update wins. */
 	static struct db_stmt	 start = DB_STMT(
@@ -304,6 +310,7 @@ session_login(struct worker *w, struct request *req)
 	    "  returning id)"
 	    " insert into staff_sessions (staff_id, token_hash, channel)"
 	    " select id, $2::bytea, $3::text from ok returning id");
+	enum { START_SESSION };
 	const char		*login, *password, *code, *staff_id = NULL;
 	const char		*why = NULL, *addr = NULL;
 	unsigned char		 raw[32];
@@ -337,23 +344,26 @@ session_login(struct worker *w, struct request *req)
 		req_db_error(req, w->db);
 		return;
 	}
-	throttled = !PQgetisnull(res, 0, 0) && db_get_int(res, 0, 0) >=
+	throttled = !PQgetisnull(res, 0, FIND_ADDR_FAILURES) &&
+	    db_get_int(res, 0, FIND_ADDR_FAILURES) >=
 	    server_cfg.login_addr_max_failures;
-	known = !PQgetisnull(res, 0, 1);
+	known = !PQgetisnull(res, 0, FIND_ID);
 
 	/* One scrypt verification, whatever the case. */
 	if (known) {
-		staff_id = db_get(res, 0, 1);
-		password_ok = password_verify(password, db_get(res, 0, 2));
-		role = proto_role_lookup(db_get(res, 0, 7));
+		staff_id = db_get(res, 0, FIND_ID);
+		password_ok = password_verify(password, db_get(res, 0,
+		    FIND_HASH));
+		role = proto_role_lookup(db_get(res, 0, FIND_ROLE));
 	} else {
 		password_dummy_verify(password);
 		password_ok = 0;
 	}
-	totp = known && !PQgetisnull(res, 0, 4);
+	totp = known && !PQgetisnull(res, 0, FIND_TOTP_SEALED);
 	totp_ok = totp && code != NULL && session_totp_check(staff_id,
-	    db_get(res, 0, 4), db_get(res, 0, 5), code, &step);
-	locked = known && db_get_bool(res, 0, 6);
+	    db_get(res, 0, FIND_TOTP_SEALED), db_get(res, 0,
+	    FIND_TOTP_LAST_STEP), code, &step);
+	locked = known && db_get_bool(res, 0, FIND_LOCKED);
 
 	if (throttled)
 		why = "too many failures from this address";
@@ -363,7 +373,7 @@ session_login(struct worker *w, struct request *req)
 		why = "account locked";
 	else if (!password_ok)
 		why = "wrong password";
-	else if (db_get_bool(res, 0, 3))
+	else if (db_get_bool(res, 0, FIND_DISABLED))
 		why = "account disabled";
 	else if (totp && code == NULL)
 		why = "TOTP code missing";
@@ -387,7 +397,8 @@ session_login(struct worker *w, struct request *req)
 		 * grow without a guess being tried), nor an attempt the
 		 * address throttle stopped before any check. */
 		count_account = known && !throttled && !locked &&
-		    (!password_ok || (totp && !db_get_bool(res, 0, 3)));
+		    (!password_ok || (totp && !db_get_bool(res, 0,
+		    FIND_DISABLED)));
 		session_failed(w, count_account ? staff_id : NULL,
 		    throttled ? NULL : addr);
 		goto refused;
@@ -410,7 +421,7 @@ session_login(struct worker *w, struct request *req)
 		session_failed(w, staff_id, addr);
 		goto refused;
 	}
-	s = session_load(w, db_get_int(ins, 0, 0), staff_id);
+	s = session_load(w, db_get_int(ins, 0, START_SESSION), staff_id);
 	PQclear(ins);
 	if (s == NULL) {
 		req_db_error(req, w->db);
@@ -447,6 +458,7 @@ session_resume(struct worker *w, struct request *req)
 	    " and s.created_at > now() - make_interval(hours => $3::int)"
 	    " and st.id = s.staff_id and not st.disabled"
 	    " returning s.id, s.staff_id");
+	enum { RESUME_SESSION, RESUME_STAFF };
 	const char		*token;
 	char			 hash[67], idle[16], lifetime[16];
 	PGresult		*res;
@@ -470,7 +482,8 @@ session_resume(struct worker *w, struct request *req)
 		req_error(req, E_AUTH, "Session expirée : reconnectez-vous.");
 		return;
 	}
-	s = session_load(w, db_get_int(res, 0, 0), db_get(res, 0, 1));
+	s = session_load(w, db_get_int(res, 0, RESUME_SESSION), db_get(res, 0,
+	    RESUME_STAFF));
 	PQclear(res);
 	if (s == NULL) {
 		req_db_error(req, w->db);
@@ -509,6 +522,7 @@ session_refresh(struct worker *w, struct request *req)
 	    " and s.created_at > now() - make_interval(hours => $3::int)"
 	    " and st.id = s.staff_id and not st.disabled"
 	    " returning st.role");
+	enum { REFRESH_ROLE };
 	struct session		*s = req->session;
 	char			 id[24], idle[16], lifetime[16];
 	PGresult		*res;
@@ -525,7 +539,7 @@ session_refresh(struct worker *w, struct request *req)
 		return -1;
 	}
 	if (PQntuples(res) == 0 ||
-	    proto_role_lookup(db_get(res, 0, 0)) != s->role) {
+	    proto_role_lookup(db_get(res, 0, REFRESH_ROLE)) != s->role) {
 		PQclear(res);
 		log_info("session of %s has ended", s->login);
 		req->end_session = 1;
