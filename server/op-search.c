@@ -16,6 +16,7 @@
 #include "db.h"
 #include "log.h"
 #include "server.h"
+#include "state.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -31,10 +32,6 @@ enum {
 
 /* Rows an academy-wide search returns at most. */
 #define SEARCH_ACADEMY_LIMIT	200
-
-static const char *const search_states[] = {
-	"precree", "notifie", "attente", "active", "desactive", NULL
-};
 
 /*
  * The password column: the provisional password in clear while the
@@ -175,8 +172,6 @@ struct search_args {
 static int
 search_parse(struct request *req, struct search_args *a)
 {
-	size_t	i;
-
 	a->academy = req->scope.school_id == 0;
 	a->classes = req_arg_strings(req, "classes");
 	a->state = req_arg_str(req, "state", 0);
@@ -185,11 +180,8 @@ search_parse(struct request *req, struct search_args *a)
 	if (req->error != -1)
 		return -1;
 	if (a->state != NULL) {
-		for (i = 0; search_states[i] != NULL; i++) {
-			if (strcmp(search_states[i], a->state) == 0)
-				break;
-		}
-		if (search_states[i] == NULL) {
+		/* A stored state: "expire" is only shown. */
+		if ((unsigned)state_lookup(a->state) >= STATE__STORED) {
 			req_error(req, E_INVALID, "État inconnu : %s.",
 			    a->state);
 			return -1;

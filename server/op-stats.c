@@ -11,9 +11,7 @@
 
 #include "db.h"
 #include "server.h"
-
-static const char *const stats_states[] = { "precree", "notifie", "attente",
-    "active", "desactive", NULL };
+#include "state.h"
 
 enum { SCHOOL_CODE, SCHOOL_LABEL, SCHOOL_COUNT };
 static struct db_stmt stats_school = DB_STMT(
@@ -74,8 +72,8 @@ stats_group_list(PGresult *res)
 				json_object_set_new(g, "total",
 				    json_integer(total));
 			states = json_object();
-			for (i = 0; stats_states[i] != NULL; i++)
-				json_object_set_new(states, stats_states[i],
+			for (i = 0; i < STATE__STORED; i++)
+				json_object_set_new(states, state_info(i)->code,
 				    json_integer(0));
 			g = json_pack("{s:s, s:o}", "name", name, "states",
 			    states);
