@@ -351,16 +351,16 @@ widget_table_layout(struct widget_table *w, int first, int width, int *out)
 	}
 }
 
-/* Whether those widths cut a name that the column could show whole. */
+/* Whether those widths cut a name, or what a group's heading would show
+ * (the class), that the column could show whole: then groups read better. */
 static int
 widget_table_cuts_names(struct widget_table *w, const int *cw)
 {
-	int	c, need;
+	int	c;
 
 	for (c = 0; c < w->ncolumns; c++) {
-		need = w->content[c] < w->columns[c].max ? w->content[c] :
-		    w->columns[c].max;
-		if ((w->columns[c].flags & TABLE_NAME) && cw[c] < need)
+		if ((w->columns[c].flags & (TABLE_NAME | TABLE_GROUP)) &&
+		    cw[c] < widget_table_need(w, c))
 			return 1;
 	}
 	return 0;

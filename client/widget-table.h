@@ -6,10 +6,10 @@
  * 2,000 rows scrolls and filters as fast as a class.
  *
  * Names come first: when the screen is too narrow to show the TABLE_NAME
- * columns whole on one line, a table with TABLE_GROUP columns (its
- * leading ones, the pupil and the class) shows them once, on a heading
- * line above the rows that share them, and the other columns on the rows
- * beneath, indented: one line per pupil, its guardians under it.
+ * and TABLE_GROUP columns whole on one line, a table with TABLE_GROUP
+ * columns (its leading ones, the pupil and the class) shows them once, on
+ * a heading line above the rows that share them, and the other columns on
+ * the rows beneath: one line per pupil, its guardians under it.
  */
 #ifndef WIDGET_TABLE_H
 #define WIDGET_TABLE_H
