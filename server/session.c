@@ -278,6 +278,161 @@ session_totp_check(const char *staff_id, const char *sealed,
 	return ok;
 }
 
+/* What a login attempt found out, step by step (session_login). */
+struct login_attempt {
+	const char	*login;
+	const char	*password;
+	const char	*code;		/* TOTP, or NULL */
+	const char	*addr;		/* throttle key; NULL: not counted */
+	PGresult	*res;		/* the staff row (login_find) */
+	const char	*staff_id;	/* NULL: unknown login */
+	unsigned	 role;
+	int		 throttled;	/* too many failures from addr */
+	int		 password_ok;
+	int		 totp;		/* enrolled */
+	int		 totp_ok;
+	int64_t		 step;		/* of a good TOTP code */
+	int		 locked;
+	int		 disabled;
+};
+
+/* Read the staff row and the address's failures, and check the password
+ * and the code: one scrypt verification, known login or not. */
+static int
+login_find(struct worker *w, struct request *req, struct login_attempt *a)
+{
+	static struct db_stmt	 find = DB_STMT(
+	    "select (select login_failures_now(failures, last_failure, $3::int)"
+	    "  from login_throttle where addr = $2),"
+	    " s.id, s.password_hash, s.disabled, s.totp_sealed,"
+	    " s.totp_last_step, s.locked_until > now(), s.role"
+	    " from (values (1)) as one left join staff s on s.login = $1");
+	enum { FIND_ADDR_FAILURES, FIND_ID, FIND_HASH, FIND_DISABLED,
+	    FIND_TOTP_SEALED, FIND_TOTP_LAST_STEP, FIND_LOCKED, FIND_ROLE };
+	char			 decay[16];
+	PGresult		*res;
+
+	snprintf(decay, sizeof decay, "%d", server_cfg.login_failure_decay);
+	if ((res = db_queryv(w->db, &find, a->login, a->addr, decay)) ==
+	    NULL) {
+		req_db_error(req, w->db);
+		return -1;
+	}
+	a->res = res;
+	a->throttled = !PQgetisnull(res, 0, FIND_ADDR_FAILURES) &&
+	    db_get_int(res, 0, FIND_ADDR_FAILURES) >=
+	    server_cfg.login_addr_max_failures;
+	if (PQgetisnull(res, 0, FIND_ID)) {
+		password_dummy_verify(a->password);
+		return 0;
+	}
+	a->staff_id = db_get(res, 0, FIND_ID);
+	a->password_ok = password_verify(a->password, db_get(res, 0,
+	    FIND_HASH));
+	a->role = proto_role_lookup(db_get(res, 0, FIND_ROLE));
+	a->totp = !PQgetisnull(res, 0, FIND_TOTP_SEALED);
+	a->totp_ok = a->totp && a->code != NULL &&
+	    session_totp_check(a->staff_id, db_get(res, 0, FIND_TOTP_SEALED),
+	    db_get(res, 0, FIND_TOTP_LAST_STEP), a->code, &a->step);
+	a->locked = db_get_bool(res, 0, FIND_LOCKED);
+	a->disabled = db_get_bool(res, 0, FIND_DISABLED);
+	return 0;
+}
+
+/* Why the attempt fails, in English for the log; NULL if it does not. */
+static const char *
+login_refusal(const struct login_attempt *a)
+{
+	if (a->throttled)
+		return "too many failures from this address";
+	if (a->staff_id == NULL)
+		return "unknown login";
+	if (a->locked)
+		return "account locked";
+	if (!a->password_ok)
+		return "wrong password";
+	if (a->disabled)
+		return "account disabled";
+	if (a->totp && a->code == NULL)
+		return "TOTP code missing";
+	if (a->totp && !a->totp_ok)
+		return "TOTP code wrong or already used";
+	return NULL;
+}
+
+/* Count a failure. A locked account is not counted further (its lock
+ * would grow without a guess being tried), nor an attempt the address
+ * throttle stopped before any check. */
+static void
+login_failed(struct worker *w, const struct login_attempt *a)
+{
+	int	count_account;
+
+	count_account = a->staff_id != NULL && !a->throttled && !a->locked &&
+	    (!a->password_ok || (a->totp && !a->disabled));
+	session_failed(w, count_account ? a->staff_id : NULL,
+	    a->throttled ? NULL : a->addr);
+}
+
+/*
+ * Open the session: a new token, its hash stored, the failures cleared
+ * and the TOTP step spent. 1 when done (the reply is set), 0 when another
+ * login spent this TOTP step first, -1 on a database error (set).
+ */
+static int
+login_start(struct worker *w, struct request *req,
+    const struct login_attempt *a)
+{
+	/* The step condition makes a TOTP code good once even when two
+	 * instances check it at the same moment: one update wins. */
+	static struct db_stmt	 start = DB_STMT(
+	    "with ok as (update staff set failed_logins = 0,"
+	    "  locked_until = null, last_failed_at = null,"
+	    "  totp_last_step = coalesce($4::bigint, totp_last_step)"
+	    "  where id = $1 and ($4::bigint is null"
+	    "   or totp_last_step is null or totp_last_step < $4::bigint)"
+	    "  returning id)"
+	    " insert into staff_sessions (staff_id, token_hash, channel)"
+	    " select id, $2::bytea, $3::text from ok returning id");
+	enum { START_SESSION };
+	unsigned char		 raw[32];
+	char			 token[65], hash[67], stepbuf[24];
+	PGresult		*ins;
+	struct session		*s;
+	int			 done = -1;
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		fatalx("RAND_bytes failed");
+	hex_encode(raw, sizeof raw, token);
+	token_hash_literal(token, hash);
+	snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)a->step);
+	if ((ins = db_queryv(w->db, &start, a->staff_id, hash, req->channel,
+	    a->totp ? stepbuf : NULL)) == NULL) {
+		req_db_error(req, w->db);
+		goto out;
+	}
+	if (PQntuples(ins) == 0) {
+		PQclear(ins);
+		done = 0;
+		goto out;
+	}
+	s = session_load(w, db_get_int(ins, 0, START_SESSION), a->staff_id);
+	PQclear(ins);
+	if (s == NULL) {
+		req_db_error(req, w->db);
+		goto out;
+	}
+	log_info("%s logged in as %s (session %lld)", a->login,
+	    proto_role_name(s->role), (long long)s->id);
+	req->result = session_describe(s, token);
+	req->new_session = s;
+	done = 1;
+out:
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(token, sizeof token);
+	return done;
+}
+
 /*
  * A login. Whatever is wrong (unknown login, wrong password, account
  * locked or disabled, TOTP code missing, wrong or used, too many failures
@@ -291,42 +446,15 @@ session_totp_check(const char *staff_id, const char *sealed,
 void
 session_login(struct worker *w, struct request *req)
 {
-	static struct db_stmt	 find = DB_STMT(
-	    "select (select login_failures_now(failures, last_failure, $3::int)"
-	    "  from login_throttle where addr = $2),"
-	    " s.id, s.password_hash, s.disabled, s.totp_sealed,"
-	    " s.totp_last_step, s.locked_until > now(), s.role"
-	    " from (values (1)) as one left join staff s on s.login = $1");
-	enum { FIND_ADDR_FAILURES, FIND_ID, FIND_HASH, FIND_DISABLED,
-	    FIND_TOTP_SEALED, FIND_TOTP_LAST_STEP, FIND_LOCKED, FIND_ROLE };
-	/* The step condition makes a TOTP code good once even when two
-	 * instances check it at the same moment: one update wins. */
-	static struct db_stmt	 start = DB_STMT(
-	    "with ok as (update staff set failed_logins = 0,"
-	    "  locked_until = null, last_failed_at = null,"
-	    "  totp_last_step = coalesce($4::bigint, totp_last_step)"
-	    "  where id = $1 and ($4::bigint is null"
-	    "   or totp_last_step is null or totp_last_step < $4::bigint)"
-	    "  returning id)"
-	    " insert into staff_sessions (staff_id, token_hash, channel)"
-	    " select id, $2::bytea, $3::text from ok returning id");
-	enum { START_SESSION };
-	const char		*login, *password, *code, *staff_id = NULL;
-	const char		*why = NULL, *addr = NULL;
-	unsigned char		 raw[32];
-	char			 token[65], hash[67], decay[16], stepbuf[24];
+	struct login_attempt	 a;
+	const char		*why;
 	char			 addrkey[ADDR_KEY_LEN];
-	PGresult		*res = NULL, *ins;
-	struct session		*s;
-	int64_t			 step = -1;
-	unsigned		 role = 0;
-	int			 known, throttled, password_ok, totp, totp_ok;
-	int			 locked, count_account;
 
-	memset(token, 0, sizeof token);
-	login = req_arg_str(req, "login", 1);
-	password = req_arg_str(req, "password", 1);
-	code = req_arg_str(req, "totp", 0);
+	memset(&a, 0, sizeof a);
+	a.step = -1;
+	a.login = req_arg_str(req, "login", 1);
+	a.password = req_arg_str(req, "password", 1);
+	a.code = req_arg_str(req, "totp", 0);
 	if (req->error != -1)
 		return;
 	if (req->session != NULL) {
@@ -337,115 +465,47 @@ session_login(struct worker *w, struct request *req)
 	 * and limits its own clients: only direct clients are counted. */
 	if (req->peer == PEER_CLIENT) {
 		session_addr_key(req->addr, addrkey);
-		addr = addrkey;
+		a.addr = addrkey;
 	}
-	snprintf(decay, sizeof decay, "%d", server_cfg.login_failure_decay);
-	if ((res = db_queryv(w->db, &find, login, addr, decay)) == NULL) {
-		req_db_error(req, w->db);
+	if (login_find(w, req, &a) == -1)
 		return;
-	}
-	throttled = !PQgetisnull(res, 0, FIND_ADDR_FAILURES) &&
-	    db_get_int(res, 0, FIND_ADDR_FAILURES) >=
-	    server_cfg.login_addr_max_failures;
-	known = !PQgetisnull(res, 0, FIND_ID);
-
-	/* One scrypt verification, whatever the case. */
-	if (known) {
-		staff_id = db_get(res, 0, FIND_ID);
-		password_ok = password_verify(password, db_get(res, 0,
-		    FIND_HASH));
-		role = proto_role_lookup(db_get(res, 0, FIND_ROLE));
-	} else {
-		password_dummy_verify(password);
-		password_ok = 0;
-	}
-	totp = known && !PQgetisnull(res, 0, FIND_TOTP_SEALED);
-	totp_ok = totp && code != NULL && session_totp_check(staff_id,
-	    db_get(res, 0, FIND_TOTP_SEALED), db_get(res, 0,
-	    FIND_TOTP_LAST_STEP), code, &step);
-	locked = known && db_get_bool(res, 0, FIND_LOCKED);
-
-	if (throttled)
-		why = "too many failures from this address";
-	else if (!known)
-		why = "unknown login";
-	else if (locked)
-		why = "account locked";
-	else if (!password_ok)
-		why = "wrong password";
-	else if (db_get_bool(res, 0, FIND_DISABLED))
-		why = "account disabled";
-	else if (totp && code == NULL)
-		why = "TOTP code missing";
-	else if (totp && !totp_ok)
-		why = "TOTP code wrong or already used";
-	else if (!totp && (server_cfg.totp_roles & role)) {
+	if ((why = login_refusal(&a)) == NULL &&
+	    !a.totp && (server_cfg.totp_roles & a.role)) {
 		/* Told after a correct password only: the holder learns what
 		 * to do, a guesser nothing more than a wrong password. Not a
 		 * failure to count: the password was right. */
 		log_warnx("login refused for %s from %s: TOTP is required for "
-		    "the role %s and none is enrolled", login, req->addr,
-		    proto_role_name(role));
+		    "the role %s and none is enrolled", a.login, req->addr,
+		    proto_role_name(a.role));
 		req_error(req, E_AUTH, "Connexion refusée : votre rôle exige "
 		    "un code de vérification (TOTP) et aucun n'est encore "
 		    "configuré pour votre compte. Demandez à un administrateur "
-		    "de l'activer (ecadmctl staff totp %s).", login);
+		    "de l'activer (ecadmctl staff totp %s).", a.login);
 		goto out;
 	}
-	if (why != NULL) {
-		/* A locked account is not counted further (its lock would
-		 * grow without a guess being tried), nor an attempt the
-		 * address throttle stopped before any check. */
-		count_account = known && !throttled && !locked &&
-		    (!password_ok || (totp && !db_get_bool(res, 0,
-		    FIND_DISABLED)));
-		session_failed(w, count_account ? staff_id : NULL,
-		    throttled ? NULL : addr);
-		goto refused;
-	}
-
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		fatalx("RAND_bytes failed");
-	hex_encode(raw, sizeof raw, token);
-	token_hash_literal(token, hash);
-	snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)step);
-	if ((ins = db_queryv(w->db, &start, staff_id, hash, req->channel,
-	    totp ? stepbuf : NULL)) == NULL) {
-		req_db_error(req, w->db);
-		goto out;
-	}
-	if (PQntuples(ins) == 0) {
+	if (why != NULL)
+		login_failed(w, &a);
+	else {
+		switch (login_start(w, req, &a)) {
+		case 1:
+		case -1:
+			goto out;
+		}
 		/* Another login took this step first. */
-		PQclear(ins);
 		why = "TOTP code already used";
-		session_failed(w, staff_id, addr);
-		goto refused;
+		session_failed(w, a.staff_id, a.addr);
 	}
-	s = session_load(w, db_get_int(ins, 0, START_SESSION), staff_id);
-	PQclear(ins);
-	if (s == NULL) {
-		req_db_error(req, w->db);
-		goto out;
-	}
-	log_info("%s logged in as %s (session %lld)", login,
-	    proto_role_name(s->role), (long long)s->id);
-	req->result = session_describe(s, token);
-	req->new_session = s;
-	goto out;
-
-refused:
 	/* An unknown login is not logged: people type their password in
 	 * the login field by mistake. */
-	if (known)
-		log_warnx("login refused for %s from %s: %s", login, req->addr,
-		    why);
+	if (a.staff_id != NULL)
+		log_warnx("login refused for %s from %s: %s", a.login,
+		    req->addr, why);
 	else
 		log_warnx("login refused for an unknown login from %s: %s",
 		    req->addr, why);
 	req_error(req, E_AUTH, LOGIN_REFUSED);
 out:
-	OPENSSL_cleanse(token, sizeof token);
-	PQclear(res);
+	PQclear(a.res);
 }
 
 void
