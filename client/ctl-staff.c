@@ -64,8 +64,6 @@ cmd_staff_add(struct ctl *ctl, int argc, char **argv)
 	json_object_set_new(args, "schools", schools);
 	if (password != NULL)
 		json_object_set_new(args, "password", json_string(password));
-	/* The global --school is not this command's school list. */
-	json_object_set_new(args, "school", json_null());
 	res = ctl_call(ctl, OP_STAFF_ADD, args, NULL);
 	freestr_secret(password);
 	if (res == NULL)
@@ -131,8 +129,8 @@ cmd_staff_disable(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		ctl_usage_command();
-	res = ctl_call(ctl, OP_STAFF_DISABLE, json_pack("{s:s, s:n}", "login",
-	    argv[1], "school"), NULL);
+	res = ctl_call(ctl, OP_STAFF_DISABLE, json_pack("{s:s}", "login",
+	    argv[1]), NULL);
 	if (res == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json)
@@ -157,8 +155,8 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	key[strcspn(key, "\r\n")] = '\0';
-	res = ctl_call(ctl, OP_STAFF_SET_KEY, json_pack("{s:s, s:s, s:n}",
-	    "login", argv[1], "key", key, "school"), NULL);
+	res = ctl_call(ctl, OP_STAFF_SET_KEY, json_pack("{s:s, s:s}",
+	    "login", argv[1], "key", key), NULL);
 	free(key);
 	if (res == NULL)
 		return EXIT_REFUSED;
@@ -236,8 +234,8 @@ cmd_staff_totp(struct ctl *ctl, int argc, char **argv)
 	if (optind != argc - 1)
 		ctl_usage_command();
 	login = argv[optind];
-	res = ctl_call(ctl, OP_STAFF_TOTP, json_pack("{s:s, s:b, s:n}",
-	    "login", login, "remove", remove, "school"), NULL);
+	res = ctl_call(ctl, OP_STAFF_TOTP, json_pack("{s:s, s:b}",
+	    "login", login, "remove", remove), NULL);
 	if (res == NULL)
 		return EXIT_REFUSED;
 	if (ctl->s.json)
@@ -308,8 +306,8 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		free(cause);
 		return EXIT_USAGE;
 	}
-	res = ctl_call_upload(ctl, OP_IMPORT, json_pack("{s:b, s:n}",
-	    "dry_run", dry_run, "school"), data, len, NULL);
+	res = ctl_call_upload(ctl, OP_IMPORT, json_pack("{s:b}",
+	    "dry_run", dry_run), data, len, NULL);
 	free(data);
 	if (res == NULL)
 		return EXIT_REFUSED;
