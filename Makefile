@@ -78,7 +78,7 @@ COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
 SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/worker.c server/req.c \
 		   server/gate.c server/session.c server/db.c server/migrate.c \
-		   server/password.c server/totp.c server/text.c \
+		   server/password.c server/totp.c server/text.c server/mail.c \
 		   server/op-whoami.c server/op-classes.c server/op-search.c \
 		   server/op-stats.c server/op-staff.c server/op-import.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
