@@ -165,6 +165,49 @@ card_event(struct card *c, const json_t *x)
 	buf_free(&b);
 }
 
+/* A string member, "" when absent. */
+static const char *
+card_str0(const json_t *o, const char *key)
+{
+	const char	*s = card_str(o, key);
+
+	return s != NULL ? s : "";
+}
+
+/* A mail of the outbox: when, what, to whom, and how it went. */
+static void
+card_mail(struct card *c, const json_t *x)
+{
+	static const char *const kinds[][2] = {
+		{ "notification", "Notification" },
+		{ "activation", "Lien d'activation" },
+		{ "forgot_login", "Identifiant oublié" },
+		{ "forgot_password", "Mot de passe oublié" },
+		{ "email_change", "Confirmation d'adresse" },
+	};
+	const char	*kind = card_str0(x, "kind"), *status;
+	char		 how[512];
+	size_t		 i;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		if (strcmp(kinds[i][0], kind) == 0)
+			kind = kinds[i][1];
+	}
+	status = card_str0(x, "status");
+	if (strcmp(status, "sent") == 0)
+		snprintf(how, sizeof how, "envoyé le %s", card_str0(x, "sent"));
+	else if (strcmp(status, "failed") == 0)
+		snprintf(how, sizeof how, "EN ÉCHEC le %s (%s)",
+		    card_str0(x, "failed"), card_str0(x, "error"));
+	else
+		snprintf(how, sizeof how, "en attente (%lld tentative%s)",
+		    (long long)json_integer_value(json_object_get(x,
+		    "attempts")), json_integer_value(json_object_get(x,
+		    "attempts")) > 1 ? "s" : "");
+	card_entry(c, "%s  %s à %s, %s", card_str0(x, "queued"), kind,
+	    card_str0(x, "to"), how);
+}
+
 void
 card_build(struct card *c, const json_t *show)
 {
@@ -186,6 +229,15 @@ card_build(struct card *c, const json_t *show)
 		    card_str(x, "kind"), card_str(x, "by"));
 	if (json_array_size(json_object_get(show, "letters")) == 0)
 		card_entry(c, "%s", "(aucun)");
+
+	/* From a server that sends mail: what went to this account. */
+	if (json_object_get(show, "mails") != NULL) {
+		card_add(c, "Courriels", NULL);
+		json_array_foreach(json_object_get(show, "mails"), i, x)
+			card_mail(c, x);
+		if (json_array_size(json_object_get(show, "mails")) == 0)
+			card_entry(c, "%s", "(aucun)");
+	}
 
 	card_add(c, "Historique", NULL);
 	json_array_foreach(json_object_get(show, "events"), i, x)

@@ -128,7 +128,13 @@ row_group(json_t *row)
 static const char *
 col_email(json_t *row, char *tmp, size_t size)
 {
-	(void)tmp, (void)size;
+	/* A mail that could not be delivered is the director's business:
+	 * the address is probably wrong. */
+	if (json_is_true(json_object_get(row, "mail_failed"))) {
+		snprintf(tmp, size, "en échec : %s",
+		    col_str(row, "email"));
+		return tmp;
+	}
 	return col_str(row, "email");
 }
 
