@@ -178,6 +178,10 @@ row_attr_at(struct tui *t, json_t *row, int column, int state_column)
 {
 	if (column == state_column)
 		return tui_attr(t, tui_state_color(state_of_row(row)));
+	/* The e-mail column follows the state's. */
+	if (column == state_column + 1 &&
+	    json_is_true(json_object_get(row, "mail_failed")))
+		return tui_attr(t, TC_RED);
 	if (!json_is_true(json_object_get(row, "eligible")))
 		return tui_attr(t, TC_INELIGIBLE);
 	return A_NORMAL;
