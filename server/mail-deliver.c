@@ -36,7 +36,7 @@ mail_deliver_init(char **cause)
 		xasprintf(cause, "curl_global_init failed");
 		return -1;
 	}
-	if (*server_cfg.smtp_password_file == '\0')
+	if (server_cfg.smtp_password_file == NULL)
 		return 0;
 	if ((f = fopen(server_cfg.smtp_password_file, "r")) == NULL) {
 		xasprintf(cause, "%s: %s", server_cfg.smtp_password_file,
@@ -195,9 +195,9 @@ smtp_deliver(const char *from, const char *to, const struct buf *msg,
 	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len);
 	if (server_cfg.smtp_starttls)
 		curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (*server_cfg.smtp_ca != '\0')
+	if (server_cfg.smtp_ca != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, server_cfg.smtp_ca);
-	if (*server_cfg.smtp_user != '\0') {
+	if (server_cfg.smtp_user != NULL) {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, server_cfg.smtp_user);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, smtp_password != NULL ?
 		    smtp_password : "");
@@ -217,7 +217,7 @@ enum mail_result
 mail_deliver(const char *from, const char *to, const struct buf *msg,
     char **error)
 {
-	if (*server_cfg.smtp_url != '\0')
+	if (server_cfg.smtp_url != NULL)
 		return smtp_deliver(from, to, msg, error);
 	return maildir_deliver(msg, error);
 }

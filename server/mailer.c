@@ -335,8 +335,8 @@ mailer_start(void)
 		fatalx("pthread_create");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	mailer_running = 1;
-	log_info("mailer started: %s %s", *server_cfg.smtp_url != '\0' ?
-	    "SMTP relay" : "Maildir", *server_cfg.smtp_url != '\0' ?
+	log_info("mailer started: %s %s", server_cfg.smtp_url != NULL ?
+	    "SMTP relay" : "Maildir", server_cfg.smtp_url != NULL ?
 	    server_cfg.smtp_url : server_cfg.maildir);
 }
 

@@ -188,6 +188,10 @@ config_check(void)
 		    "and login_failure_decay must be at least 1");
 	if (server_cfg.mail_max_attempts < 1 || server_cfg.mail_retry_base < 1)
 		fatalx("[mail] max_attempts and retry_base must be at least 1");
+	if (server_cfg.maildir == NULL || server_cfg.mail_from == NULL ||
+	    server_cfg.guichet_url == NULL)
+		fatalx("[mail] maildir and from, and [documents] guichet_url, "
+		    "must not be empty");
 	server_cfg.totp_roles = 0;
 	if (server_cfg.totp_required == NULL)
 		return;
