@@ -68,7 +68,7 @@ pc_cflags	 = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 COMMON_PKGS	 = openssl jansson inih
-SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode
+SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 
 COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
@@ -79,6 +79,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/worker.c server/req.c \
 		   server/gate.c server/session.c server/db.c server/migrate.c \
 		   server/password.c server/totp.c server/text.c server/mail.c \
+		   server/mail-text.c server/mail-deliver.c server/mailer.c \
 		   server/op-whoami.c server/op-classes.c server/op-search.c \
 		   server/op-stats.c server/op-staff.c server/op-import.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \

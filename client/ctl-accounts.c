@@ -77,6 +77,7 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "paper", no_argument, NULL, 'p' },
+		{ "email", no_argument, NULL, 'e' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "class", required_argument, NULL, 'c' },
 		{ "login", required_argument, NULL, 'l' },
@@ -88,12 +89,15 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 	const char		*out = NULL;
 	json_t			*args = json_object(), *res, *x;
 	size_t			 i, counts[3] = { 0, 0, 0 };
-	int			 ch, paper = 0, status = 0, kinds;
+	int			 ch, paper = 0, email = 0, status = 0, kinds;
 
 	while ((ch = ctl_getopt(argc, argv, opts)) != -1) {
 		switch (ch) {
 		case 'p':
 			paper = 1;
+			break;
+		case 'e':
+			email = 1;
 			break;
 		case 'o':
 			out = optarg;
@@ -113,22 +117,26 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 	}
 	kinds = (json_array_size(sel.classes) > 0) +
 	    (json_array_size(sel.logins) > 0) + sel.all;
-	if (optind != argc || !paper || out == NULL || kinds != 1)
+	/* On paper the sheets go to a file; by email there is none. */
+	if (optind != argc || paper + email != 1 || (paper && out == NULL) ||
+	    (email && out != NULL) || kinds != 1)
 		ctl_usage_command();
-	if (check_document(out) == -1) {
+	if (paper && check_document(out) == -1) {
 		json_decref(args);
 		json_decref(sel.classes);
 		json_decref(sel.logins);
 		return EXIT_USAGE;
 	}
 	selection_args(&sel, args, 0);
+	json_object_set_new(args, "channel", json_string(email ? "email" :
+	    "paper"));
 	if ((res = ctl_call(ctl, OP_NOTIFY, args, &r)) == NULL)
 		return EXIT_REFUSED;
-	if (r->blob != NULL && write_document(out, r) == -1)
+	if (r->blob != NULL && out != NULL && write_document(out, r) == -1)
 		status = EXIT_USAGE;
 	if (ctl->s.json) {
-		json_object_set_new(res, "file", r->blob != NULL ?
-		    json_string(out) : json_null());
+		json_object_set_new(res, "file", r->blob != NULL &&
+		    out != NULL ? json_string(out) : json_null());
 		ctl_print_json(res);
 	} else {
 		json_array_foreach(json_object_get(res, "notified"), i, x) {
@@ -146,7 +154,11 @@ cmd_notify(struct ctl *ctl, int argc, char **argv)
 		    "x" : "", counts[0] > 1 ? "s" : "", counts[1],
 		    counts[1] > 1 ? "s" : "", counts[2], counts[2] > 1 ? "s" :
 		    "");
-		if (r->blob != NULL)
+		if (email && json_array_size(json_object_get(res,
+		    "notified")) > 0)
+			printf("Courriels en file d'envoi : %zu\n",
+			    json_array_size(json_object_get(res, "notified")));
+		if (r->blob != NULL && out != NULL)
 			printf("Feuilles : %s (%lld pages)\n", out,
 			    (long long)json_integer_value(json_object_get(res,
 			    "pages")));

@@ -45,9 +45,10 @@ static const struct ctl_command commands[] = {
 	    "les comptes par état", OP_STATS, cmd_stats },
 	{ "import", NULL, "import FICHIER [--dry-run]",
 	    "charger une extraction ONDE", OP_IMPORT, cmd_import },
-	{ "notify", NULL, "notify --paper --out FICHIER.pdf "
+	{ "notify", NULL, "notify --paper --out FICHIER.pdf | --email "
 	    "(--class NOM... | --all | --login IDENTIFIANT...)",
-	    "notifier les comptes (feuilles)", OP_NOTIFY, cmd_notify },
+	    "notifier les comptes (feuilles ou courriels)", OP_NOTIFY,
+	    cmd_notify },
 	{ "list", NULL, "list --out FICHIER.pdf|FICHIER.csv "
 	    "[--class NOM]... [--login IDENTIFIANT]...",
 	    "la liste des responsables", OP_LIST, cmd_list },

@@ -1,5 +1,6 @@
 /* Queueing mail: a row in the outbox, in the caller's transaction. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 #include "log.h"
@@ -25,6 +26,18 @@ mail_kind_name(enum mail_kind kind)
 }
 
 int
+mail_kind_lookup(const char *name)
+{
+	int	k;
+
+	for (k = MAIL_NOTIFICATION; k <= MAIL_EMAIL_CHANGE; k++) {
+		if (strcmp(mail_kind_name((enum mail_kind)k), name) == 0)
+			return k;
+	}
+	return -1;
+}
+
+int
 mail_enqueue(struct db *db, enum mail_kind kind, const char *account_id,
     const char *recipient, json_t *vars)
 {
@@ -36,8 +49,9 @@ mail_enqueue(struct db *db, enum mail_kind kind, const char *account_id,
 
 	if (!db_in_transaction(db))
 		fatalx("mail_enqueue outside a transaction");
-	text = json_dumps(vars != NULL ? vars : json_object(),
-	    JSON_COMPACT | JSON_ENCODE_ANY);
+	if (vars == NULL)
+		vars = json_object();
+	text = json_dumps(vars, JSON_COMPACT | JSON_ENCODE_ANY);
 	res = db_queryv(db, &insert, mail_kind_name(kind), account_id,
 	    recipient, text);
 	/* The vars may hold a token in clear. */

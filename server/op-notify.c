@@ -10,6 +10,14 @@
  * notified are listed with the reason; among them those eligible through
  * a child of another school only (credential_links): their credentials
  * are not this school's to hand out.
+ *
+ * By email ("channel": "email") the same batch queues one message per
+ * account in the outbox instead of rendering pages, in the same
+ * transaction as the transitions: a committed batch is never left without
+ * its messages, and the mailer (mailer.c) delivers them afterwards. The
+ * password is not in the message queued: the mailer opens it from the
+ * account. A guardian with no address (the one given at the guichet, else
+ * ONDE's) is skipped, not the batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +29,7 @@
 #include "db.h"
 #include "document.h"
 #include "log.h"
+#include "mail.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -31,6 +40,7 @@ enum {
 	NOTIFY_GUARDIAN, NOTIFY_ACCOUNT, NOTIFY_LOGIN, NOTIFY_STATE,
 	NOTIFY_PROVISIONAL, NOTIFY_LETTER_VALID, NOTIFY_GRANTED,
 	NOTIFY_REFUSAL, NOTIFY_CIVILITY, NOTIFY_NAME, NOTIFY_CHILDREN,
+	NOTIFY_EMAIL,
 };
 static struct db_stmt notify_select = DB_STMT(
     "with sel as (select distinct l.guardian_id"
@@ -46,7 +56,7 @@ static struct db_stmt notify_select = DB_STMT(
     "   where cl.guardian_id = g.id and cl.school_id = $1),"
     "  credential_refusal(k.reasons),"
     "  g.civility, g.last_name || ' ' || g.first_name,"
-    "  k.children"
+    "  k.children, coalesce(a.email, g.email)"
     " from sel join guardians g on g.id = sel.guardian_id"
     " left join accounts a on a.guardian_id = g.id"
     " cross join lateral (select"
@@ -83,7 +93,7 @@ enum notify_kind { NOTIFY_NEW, NOTIFY_REPRINT, NOTIFY_REMINDER };
 /* Move one group of accounts. */
 static int
 notify_move(struct worker *w, struct doc_letter *letters, size_t n,
-    const enum notify_kind *kind, enum notify_kind which)
+    const enum notify_kind *kind, enum notify_kind which, int email)
 {
 	int64_t		*ids = xcalloc(n > 0 ? n : 1, sizeof *ids);
 	char		**passwords = xcalloc(n > 0 ? n : 1, sizeof *passwords);
@@ -98,16 +108,18 @@ notify_move(struct worker *w, struct doc_letter *letters, size_t n,
 	}
 	switch (which) {
 	case NOTIFY_NEW:
-		r = account_transition(w->db, ids, k, "notifie",
-		    "notify_paper", passwords, NULL);
+		r = account_transition(w->db, ids, k, "notifie", email ?
+		    "notify_email" : "notify_paper", passwords, NULL);
 		break;
 	case NOTIFY_REPRINT:
-		r = account_transition(w->db, ids, k, "notifie",
-		    "notify_paper", NULL, "réimpression, même mot de passe");
+		r = account_transition(w->db, ids, k, "notifie", email ?
+		    "notify_email" : "notify_paper", NULL, email ?
+		    "renvoi, même mot de passe" :
+		    "réimpression, même mot de passe");
 		break;
 	default:
-		r = account_transition(w->db, ids, k, NULL, "reminder_paper",
-		    NULL, NULL);
+		r = account_transition(w->db, ids, k, NULL, email ?
+		    "reminder_email" : "reminder_paper", NULL, NULL);
 		break;
 	}
 	free(ids);
@@ -122,6 +134,8 @@ struct notify_batch {
 	size_t			 n;
 	json_t			*notified;	/* the answer's lists */
 	json_t			*skipped;
+	int			 email;		/* by email, not on paper */
+	char			**addresses;	/* by email: each letter's */
 };
 
 /* Why the guardian of row r cannot be notified, or NULL. */
@@ -138,6 +152,17 @@ notify_refusal(PGresult *res, int r)
 	if (strcmp(state, "desactive") == 0)
 		return "compte désactivé";
 	return NULL;
+}
+
+/* The same for a notification by email, which needs an address. */
+static const char *
+notify_refusal_email(PGresult *res, int r)
+{
+	const char	*reason = notify_refusal(res, r);
+
+	if (reason == NULL && db_get(res, r, NOTIFY_EMAIL) == NULL)
+		return "pas d'adresse électronique";
+	return reason;
 }
 
 /* Which letter the account of row r gets, with its password when it has
@@ -169,6 +194,8 @@ notify_add(struct request *req, PGresult *res, int r,
 	enum notify_kind	 kind;
 
 	l->account_id = db_get_int(res, r, NOTIFY_ACCOUNT);
+	if (b->email)
+		b->addresses[b->n] = xstrdup(db_get(res, r, NOTIFY_EMAIL));
 	l->login = xstrdup(db_get(res, r, NOTIFY_LOGIN));
 	if (db_get(res, r, NOTIFY_CIVILITY) != NULL)
 		l->civility = xstrdup(db_get(res, r, NOTIFY_CIVILITY));
@@ -183,7 +210,7 @@ notify_add(struct request *req, PGresult *res, int r,
 	json_array_append_new(b->notified, json_pack("{s:s, s:s, s:s}",
 	    "login", l->login, "guardian", l->guardian, "letter",
 	    kind == NOTIFY_REMINDER ? "rappel" : kind == NOTIFY_REPRINT ?
-	    "réimpression" : "nouveau mot de passe"));
+	    (b->email ? "renvoi" : "réimpression") : "nouveau mot de passe"));
 	b->n++;
 }
 
@@ -206,8 +233,12 @@ notify_read(struct worker *w, struct request *req,
 	b->letters = xcalloc(nrows > 0 ? (size_t)nrows : 1,
 	    sizeof *b->letters);
 	b->kind = xcalloc(nrows > 0 ? (size_t)nrows : 1, sizeof *b->kind);
+	if (b->email)
+		b->addresses = xcalloc(nrows > 0 ? (size_t)nrows : 1,
+		    sizeof *b->addresses);
 	for (r = 0; r < nrows; r++) {
-		if ((reason = notify_refusal(res, r)) != NULL)
+		if ((reason = b->email ? notify_refusal_email(res, r) :
+		    notify_refusal(res, r)) != NULL)
 			json_array_append_new(b->skipped, json_pack(
 			    "{s:s?, s:s, s:s}", "login", db_get(res, r,
 			    NOTIFY_LOGIN), "guardian", db_get(res, r,
@@ -253,6 +284,49 @@ notify_unknown_logins(const struct selection *sel, struct notify_batch *b)
 	}
 }
 
+/* Move the three groups of the batch. */
+static int
+notify_move_all(struct worker *w, struct notify_batch *b)
+{
+	return notify_move(w, b->letters, b->n, b->kind, NOTIFY_NEW,
+	    b->email) == -1 || notify_move(w, b->letters, b->n, b->kind,
+	    NOTIFY_REPRINT, b->email) == -1 || notify_move(w, b->letters, b->n,
+	    b->kind, NOTIFY_REMINDER, b->email) == -1 ? -1 : 0;
+}
+
+/*
+ * By email: move the accounts and queue one message each, in the
+ * transaction, then commit. -1 with the error set (the caller rolls
+ * back).
+ */
+static int
+notify_issue_email(struct worker *w, struct request *req,
+    struct notify_batch *b)
+{
+	char	id[24];
+	size_t	i;
+
+	if (notify_move_all(w, b) == -1) {
+		req_db_error(req, w->db);
+		return -1;
+	}
+	for (i = 0; i < b->n; i++) {
+		snprintf(id, sizeof id, "%lld",
+		    (long long)b->letters[i].account_id);
+		if (mail_enqueue(w->db, MAIL_NOTIFICATION, id, b->addresses[i],
+		    json_pack("{s:s?}", "school", b->letters[i].school_name)) ==
+		    -1) {
+			req_db_error(req, w->db);
+			return -1;
+		}
+	}
+	if (db_commit(w->db) == -1) {
+		req_db_error(req, w->db);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Move the accounts, render the letters and record the document, in the
  * transaction. -1 with the error set (the caller rolls back).
@@ -266,10 +340,7 @@ notify_issue(struct worker *w, struct request *req, struct notify_batch *b)
 	size_t			 i;
 	int			 r;
 
-	if (notify_move(w, b->letters, b->n, b->kind, NOTIFY_NEW) == -1 ||
-	    notify_move(w, b->letters, b->n, b->kind, NOTIFY_REPRINT) == -1 ||
-	    notify_move(w, b->letters, b->n, b->kind, NOTIFY_REMINDER) ==
-	    -1 || doc_stamp(w->db, &stamp) == -1) {
+	if (notify_move_all(w, b) == -1 || doc_stamp(w->db, &stamp) == -1) {
 		req_db_error(req, w->db);
 		return -1;
 	}
@@ -302,8 +373,12 @@ notify_free(struct notify_batch *b)
 {
 	size_t	i;
 
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		doc_letter_clear(&b->letters[i]);
+		if (b->addresses != NULL)
+			free(b->addresses[i]);
+	}
+	free(b->addresses);
 	free(b->letters);
 	free(b->kind);
 	json_decref(b->notified);
@@ -315,10 +390,21 @@ op_notify(struct worker *w, struct request *req)
 {
 	struct notify_batch	 b;
 	struct selection	 sel;
+	const char		*channel;
 	int			 dry_run;
 
 	memset(&b, 0, sizeof b);
 	dry_run = req_arg_bool(req, "dry_run", 0);
+	channel = req_arg_str(req, "channel", 0);
+	if (req->error != -1)
+		return;
+	if (channel != NULL && strcmp(channel, "paper") != 0 &&
+	    strcmp(channel, "email") != 0) {
+		req_error(req, E_INVALID, "Canal inconnu : %s (paper ou "
+		    "email).", channel);
+		return;
+	}
+	b.email = channel != NULL && strcmp(channel, "email") == 0;
 	if (selection_parse(req, &sel) == -1) {
 		selection_free(&sel);
 		return;
@@ -342,13 +428,14 @@ op_notify(struct worker *w, struct request *req)
 		    dry_run);
 		goto out;
 	}
-	if (notify_issue(w, req, &b) == -1)
+	if ((b.email ? notify_issue_email(w, req, &b) :
+	    notify_issue(w, req, &b)) == -1)
 		goto fail;
-	log_info("%s notified %zu account(s) of %s on paper, %zu skipped",
-	    req->session->login, b.n, req->scope.uai,
-	    json_array_size(b.skipped));
+	log_info("%s notified %zu account(s) of %s %s, %zu skipped",
+	    req->session->login, b.n, req->scope.uai, b.email ? "by email" :
+	    "on paper", json_array_size(b.skipped));
 	req->result = json_pack("{s:O, s:O, s:i}", "notified", b.notified,
-	    "skipped", b.skipped, "pages", (int)b.n);
+	    "skipped", b.skipped, "pages", b.email ? 0 : (int)b.n);
 	goto out;
 fail:
 	db_rollback(w->db);

@@ -27,7 +27,7 @@ enum {
 	SEARCH_CIVILITY, SEARCH_GUARDIAN_LAST, SEARCH_GUARDIAN_FIRST,
 	SEARCH_LEGAL, SEARCH_RELATION, SEARCH_LOGIN, SEARCH_STATE,
 	SEARCH_PROVISIONAL, SEARCH_HAS_PASSWORD, SEARCH_EMAIL, SEARCH_REASON,
-	SEARCH_EXPIRED, SEARCH_ACCOUNT, SEARCH_GRANTED,
+	SEARCH_EXPIRED, SEARCH_ACCOUNT, SEARCH_MAIL_FAILED, SEARCH_GRANTED,
 };
 
 /* Rows an academy-wide search returns at most. */
@@ -109,7 +109,7 @@ search_stmt(unsigned mask)
 		    "  coalesce(a.email, g.email),"
 		    "  eligibility_reason(p.status, p.ine, p.class_id, l.legal),"
 		    "  letter_expired(a.state, a.letter_at),"
-		    "  a.id,");
+		    "  a.id, a.mail_failed_at is not null,");
 		/* Whether the password may be shown: in the school searched,
 		 * or academy-wide in any. Asked only of rows that have one
 		 * (the conjunction stops at its first false), so a search of
@@ -250,7 +250,7 @@ search_row(struct request *req, PGresult *res, int r, int academy)
 		    db_get(res, r, SEARCH_GUARDIAN_FIRST));
 	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
 	    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
-	    " s:s?, s:b}",
+	    " s:s?, s:b, s:b}",
 	    "school", academy ? db_get(res, r, SEARCH_UAI) : req->scope.uai,
 	    "pupil", pupil,
 	    "pupil_id", db_get(res, r, SEARCH_PUPIL_ID),
@@ -270,7 +270,9 @@ search_row(struct request *req, PGresult *res, int r, int academy)
 	    "email", db_get(res, r, SEARCH_EMAIL),
 	    "eligible", db_get(res, r, SEARCH_REASON) == NULL,
 	    "reason", db_get(res, r, SEARCH_REASON),
-	    "expired", db_get_bool(res, r, SEARCH_EXPIRED));
+	    "expired", db_get_bool(res, r, SEARCH_EXPIRED),
+	    /* A message to the guardian was given up (mailer.c). */
+	    "mail_failed", db_get_bool(res, r, SEARCH_MAIL_FAILED));
 	search_password(row, res, r);
 	free(pupil);
 	free(guardian);

@@ -88,6 +88,46 @@ static struct db_stmt show_events = DB_STMT(
     " from events e where e.account_id = $1"
     " and ($2::int is null or e.school_id = $2) order by e.id");
 
+/* The messages sent (or being sent) to the account, newest first: what,
+ * to whom, when queued, and where it stands. Never their vars. */
+enum {
+	MAIL_KIND, MAIL_TO, MAIL_QUEUED, MAIL_SENT, MAIL_FAILED,
+	MAIL_ATTEMPTS, MAIL_ERROR,
+};
+static struct db_stmt show_mails = DB_STMT(
+    "select kind, recipient,"
+    "  to_char(created_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
+    "  to_char(sent_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
+    "  to_char(failed_at at time zone 'Europe/Paris', 'DD/MM/YYYY HH24:MI'),"
+    "  attempts, last_error"
+    " from outbox where account_id = $1 order by id desc limit 50");
+
+/* The mails of the card. */
+static json_t *
+show_mail_list(PGresult *mails)
+{
+	json_t		*list = json_array();
+	const char	*status;
+	int		 r;
+
+	for (r = 0; r < PQntuples(mails); r++) {
+		status = db_get(mails, r, MAIL_SENT) != NULL ? "sent" :
+		    db_get(mails, r, MAIL_FAILED) != NULL ? "failed" :
+		    "pending";
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s?,"
+		    " s:s?, s:s, s:I, s:s?}",
+		    "kind", db_get(mails, r, MAIL_KIND),
+		    "to", db_get(mails, r, MAIL_TO),
+		    "queued", db_get(mails, r, MAIL_QUEUED),
+		    "sent", db_get(mails, r, MAIL_SENT),
+		    "failed", db_get(mails, r, MAIL_FAILED),
+		    "status", status,
+		    "attempts", (json_int_t)db_get_int(mails, r, MAIL_ATTEMPTS),
+		    "error", db_get(mails, r, MAIL_ERROR)));
+	}
+	return list;
+}
+
 /* The account's card from its row, its password as the scope may see
  * it. */
 static json_t *
@@ -174,7 +214,9 @@ show_history(json_t *o, PGresult *evs)
 		    "detail", db_get(evs, r, EVENT_DETAIL)));
 		if (strcmp(action, "notify_paper") == 0 ||
 		    strcmp(action, "reset") == 0 ||
-		    strcmp(action, "reminder_paper") == 0)
+		    strcmp(action, "reminder_paper") == 0 ||
+		    strcmp(action, "notify_email") == 0 ||
+		    strcmp(action, "reminder_email") == 0)
 			json_array_append_new(letters, json_pack("{s:s, s:s,"
 			    " s:s}", "at", db_get(evs, r, EVENT_AT), "kind",
 			    action_label(action), "by", db_get(evs, r,
@@ -188,7 +230,7 @@ void
 op_show(struct worker *w, struct request *req)
 {
 	const char	*login, *v[2];
-	PGresult	*res, *kids = NULL, *evs = NULL;
+	PGresult	*res, *kids = NULL, *evs = NULL, *mails = NULL;
 	char		 school[16];
 	int		 academy = req->scope.school_id == 0;
 
@@ -214,14 +256,17 @@ op_show(struct worker *w, struct request *req)
 	}
 	v[0] = db_get(res, 0, ACCOUNT_ID);
 	if ((kids = db_query(w->db, &show_children, 2, v)) == NULL ||
-	    (evs = db_query(w->db, &show_events, 2, v)) == NULL) {
+	    (evs = db_query(w->db, &show_events, 2, v)) == NULL ||
+	    (mails = db_queryv(w->db, &show_mails, v[0])) == NULL) {
 		req_db_error(req, w->db);
 		goto out;
 	}
 	req->result = show_card(res);
 	json_object_set_new(req->result, "children", show_children_list(kids));
 	show_history(req->result, evs);
+	json_object_set_new(req->result, "mails", show_mail_list(mails));
 out:
+	PQclear(mails);
 	PQclear(res);
 	PQclear(kids);
 	PQclear(evs);

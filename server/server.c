@@ -122,6 +122,30 @@ static const struct config_key server_keys[] = {
 	    "https://guichet.example.fr/",
 	    "address of ecadm-guichet printed on the letters (and their QR "
 	    "code)" },
+	{ "mail", "maildir", CONFIG_STRING, &server_cfg.maildir, "var/mail",
+	    "Maildir the messages to guardians are delivered to (tmp/, new/) "
+	    "when smtp_url is empty" },
+	{ "mail", "smtp_url", CONFIG_STRING, &server_cfg.smtp_url, "",
+	    "relay to send through instead: smtp://host:port or "
+	    "smtps://host:port (empty: the Maildir)" },
+	{ "mail", "smtp_starttls", CONFIG_BOOL, &server_cfg.smtp_starttls,
+	    "no", "on smtp://, require STARTTLS (never send in clear)" },
+	{ "mail", "smtp_ca", CONFIG_STRING, &server_cfg.smtp_ca, "",
+	    "CA file that signs the relay's certificate (empty: the system's)" },
+	{ "mail", "smtp_user", CONFIG_STRING, &server_cfg.smtp_user, "",
+	    "login on the relay (empty: no authentication)" },
+	{ "mail", "smtp_password_file", CONFIG_STRING,
+	    &server_cfg.smtp_password_file, "",
+	    "file holding the relay's password on its first line (mode 0600)" },
+	{ "mail", "from", CONFIG_STRING, &server_cfg.mail_from,
+	    "Services en ligne <ne-pas-repondre@ecadm.invalid>",
+	    "From of the messages (ASCII: \"Name <address>\" or an address)" },
+	{ "mail", "max_attempts", CONFIG_INT, &server_cfg.mail_max_attempts,
+	    "10", "attempts before a message is given up and the account "
+	    "marked" },
+	{ "mail", "retry_base", CONFIG_INT, &server_cfg.mail_retry_base, "60",
+	    "seconds before the second attempt, doubled at each one after "
+	    "(6 h at most)" },
 	{ "log", "debug", CONFIG_BOOL, &server_cfg.debug, "no",
 	    "log every request" },
 	{ "log", "syslog", CONFIG_BOOL, &log_to_syslog, "no",
@@ -162,6 +186,12 @@ config_check(void)
 	    server_cfg.login_failure_decay < 1)
 		fatalx("[security] login_max_failures, login_addr_max_failures "
 		    "and login_failure_decay must be at least 1");
+	if (server_cfg.mail_max_attempts < 1 || server_cfg.mail_retry_base < 1)
+		fatalx("[mail] max_attempts and retry_base must be at least 1");
+	if (server_cfg.maildir == NULL || server_cfg.mail_from == NULL ||
+	    server_cfg.guichet_url == NULL)
+		fatalx("[mail] maildir and from, and [documents] guichet_url, "
+		    "must not be empty");
 	server_cfg.totp_roles = 0;
 	if (server_cfg.totp_required == NULL)
 		return;
@@ -432,8 +462,12 @@ cmd_serve(void)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
 	worker_start();
+	mailer_start();
 	log_info("ecadmd %s ready", ECADM_VERSION);
 	loop_run(ctx);
+	/* The mailer first: a message being delivered is finished or left
+	 * to the next start, never cut half-way (it is marked after). */
+	mailer_stop();
 	worker_stop();
 	SSL_CTX_free(ctx);
 	crypto_key_unload();

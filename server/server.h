@@ -125,6 +125,15 @@ struct server_config {
 	char	*totp_required;		/* roles, comma-separated */
 	unsigned totp_roles;		/* the same as ROLE_* bits */
 	int	 debug;
+	char	*maildir;		/* delivery when smtp_url is empty */
+	char	*smtp_url;		/* smtp:// or smtps:// */
+	char	*smtp_user;
+	char	*smtp_password_file;
+	int	 smtp_starttls;		/* require STARTTLS on smtp:// */
+	char	*smtp_ca;		/* CA file of the relay */
+	char	*mail_from;		/* header From */
+	int	 mail_max_attempts;
+	int	 mail_retry_base;	/* seconds, doubled at each attempt */
 };
 
 extern struct server_config server_cfg;
@@ -144,6 +153,12 @@ int	 worker_submit(struct job *);
 size_t	 worker_queued(void);
 /* Run the handler of req->op. */
 void	 op_dispatch(struct worker *, struct request *);
+
+/* mailer.c: the thread that delivers the outbox. */
+void	 mailer_start(void);
+void	 mailer_stop(void);
+/* Whether the mailer is asked to stop (a transfer then gives up). */
+int	 mailer_stopping_now(void);
 
 /* req.c: what handlers read from a request and answer. */
 /* Set an error reply; the message (French, for people) is printf-like. */

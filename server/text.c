@@ -26,6 +26,8 @@ action_label(const char *action)
 		{ "create", "Compte pré-créé" },
 		{ "notify_paper", "Feuille de notification remise" },
 		{ "reminder_paper", "Rappel d'identifiant remis" },
+		{ "notify_email", "Notification envoyée par courriel" },
+		{ "reminder_email", "Rappel d'identifiant envoyé par courriel" },
 		{ "reset", "Mot de passe réinitialisé" },
 		{ "deactivate", "Compte désactivé" },
 		{ "reactivate", "Compte réactivé" },

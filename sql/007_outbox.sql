@@ -29,3 +29,21 @@ create table outbox (
 create index outbox_due on outbox (next_attempt_at)
     where sent_at is null and failed_at is null;
 create index outbox_account on outbox (account_id);
+
+-- Wake the mailers when a message is queued. The notification is sent at
+-- commit (a rolled-back change wakes nobody) and once per transaction
+-- whatever the number of rows: a batch of 500 notifications is one wake-up.
+create function outbox_notify() returns trigger
+language plpgsql as $$
+begin
+	perform pg_notify('outbox', '');
+	return null;
+end $$;
+
+create trigger outbox_queued after insert on outbox
+    for each statement execute function outbox_notify();
+
+-- When a message to the account was last given up (a 5xx, or too many
+-- attempts), so the director sees it in the search and on the card;
+-- cleared when a later message to the account is delivered.
+alter table accounts add column mail_failed_at timestamptz;

@@ -120,6 +120,10 @@ class Stack:
         self.daemons = []
         self.users = {}
         self.demo_csv = os.path.join(self.dir, "demo.csv")
+        # Mail of the stack's daemons: a Maildir of its own, and extra
+        # [mail] keys (an SMTP relay) for a stack set up for that.
+        self.maildir = os.path.join(self.dir, "mail")
+        self.mail_ini = ""
 
     # -- set-up ----------------------------------------------------------
     def env(self, **extra):
@@ -151,8 +155,10 @@ class Stack:
             "peer_ca = %s/peer-ca.crt\n"
             "[database]\nurl = %s\n"
             "[security]\nkey_file = %s/secret.key\nsession_check = %d\n"
+            "[mail]\nmaildir = %s\n%s"
             % (port, self.tls, self.tls, self.tls, self.database_url(),
-               self.dir, 10 if self.durable else 0))
+               self.dir, 10 if self.durable else 0, self.maildir,
+               self.mail_ini))
 
     def setup(self, demo=True):
         os.makedirs(self.pg_dir)
