@@ -44,6 +44,7 @@ struct responsables {
 	int			 loading;
 	int			 academy;	/* helpdesk, whole academy */
 	json_t			*pending;	/* notify: logins confirmed */
+	int			 by_email;	/* notify: the channel chosen */
 	json_t			*without;	/* notify: rows without account */
 };
 
@@ -431,6 +432,16 @@ notify_done(struct tui *t, struct rpc_reply *r, void *arg)
 		dialog_message(t, "Notification refusée", r->message);
 		return;
 	}
+	if (rs->by_email) {
+		/* No document: the mailer sends them from the outbox. */
+		tui_status(t, 0, "%zu compte%s notifié%s : les courriels "
+		    "partent.", json_array_size(json_object_get(r->result,
+		    "notified")), json_array_size(json_object_get(r->result,
+		    "notified")) > 1 ? "s" : "", json_array_size(
+		    json_object_get(r->result, "notified")) > 1 ? "s" : "");
+		responsables_search(t, rs);
+		return;
+	}
 	snprintf(what, sizeof what, "%zu compte%s notifié%s : %lld page%s à "
 	    "imprimer.", json_array_size(json_object_get(r->result,
 	    "notified")), json_array_size(json_object_get(r->result,
@@ -455,7 +466,8 @@ notify_confirmed(struct tui *t, int yes, void *arg)
 		return;
 	}
 	dialog_progress(t, "Notification des comptes");
-	tui_request(t, OP_NOTIFY, json_pack("{s:o}", "logins", rs->pending),
+	tui_request(t, OP_NOTIFY, json_pack("{s:o, s:s}", "logins",
+	    rs->pending, "channel", rs->by_email ? "email" : "paper"),
 	    notify_done, rs);
 	rs->pending = NULL;
 }
@@ -488,12 +500,13 @@ notify_planned(struct tui *t, struct rpc_reply *r, void *arg)
 	json_array_extend(skipped, rs->without);
 	nskip = json_array_size(skipped);
 	buf_init(&text);
-	buf_printf(&text, "%zu compte%s %s notifié%s sur papier :\n"
+	buf_printf(&text, "%zu compte%s %s notifié%s %s :\n"
 	    "%zu nouveau%s mot%s de passe, %zu réimpression%s, %zu rappel%s"
 	    " d'identifiant.\n", counts[0] + counts[1] + counts[2],
 	    counts[0] + counts[1] + counts[2] > 1 ? "s" : "",
 	    counts[0] + counts[1] + counts[2] > 1 ? "seront" : "sera",
-	    counts[0] + counts[1] + counts[2] > 1 ? "s" : "", counts[0],
+	    counts[0] + counts[1] + counts[2] > 1 ? "s" : "",
+	    rs->by_email ? "par courriel" : "sur papier", counts[0],
 	    counts[0] > 1 ? "x" : "", counts[0] > 1 ? "s" : "", counts[1],
 	    counts[1] > 1 ? "s" : "", counts[2], counts[2] > 1 ? "s" : "");
 	if (nskip > 0)
@@ -517,8 +530,28 @@ notify_planned(struct tui *t, struct rpc_reply *r, void *arg)
 		rs->pending = NULL;
 	} else
 		dialog_confirm(t, "Notifier les comptes", buf_cstr(&text),
+		    rs->by_email ? "notifier et envoyer les courriels" :
 		    "notifier et enregistrer le PDF", notify_confirmed, rs);
 	buf_free(&text);
+}
+
+/* The channel chosen: ask the server what it would do. */
+static void
+notify_channel_chosen(struct tui *t, int index, const unsigned char *ticked,
+    void *arg)
+{
+	struct responsables	*rs = arg;
+
+	(void)ticked;
+	if (index < 0) {
+		json_decref(rs->pending);
+		rs->pending = NULL;
+		return;
+	}
+	rs->by_email = index == 1;
+	tui_request(t, OP_NOTIFY, json_pack("{s:O, s:b, s:s}", "logins",
+	    rs->pending, "dry_run", 1, "channel", rs->by_email ? "email" :
+	    "paper"), notify_planned, rs);
 }
 
 static void
@@ -554,8 +587,10 @@ responsables_notify(struct tui *t, struct responsables *rs)
 		return;
 	}
 	(void)without;
-	tui_request(t, OP_NOTIFY, json_pack("{s:O, s:b}", "logins",
-	    rs->pending, "dry_run", 1), notify_planned, rs);
+	dialog_choice(t, "Notifier par", (const char *const[]){
+	    "Papier : feuilles PDF à imprimer et à remettre",
+	    "Courriel : à l'adresse de chaque responsable" }, 2, 0, NULL, 0,
+	    notify_channel_chosen, rs);
 }
 
 static void

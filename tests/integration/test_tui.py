@@ -273,6 +273,8 @@ class TestResponsables(TuiCase):
         t.keys("a")
         t.wait_for(" 5 cochées")
         t.keys("n")
+        t.wait_for("Courriel : à l'adresse")
+        t.keys("Enter")             # Papier, the first choice
         # The box is drawn before its text: wait for the text itself.
         screen = t.wait_for("4 comptes seront notifiés")
         self.assertIn("Notifier les comptes", screen)
@@ -296,6 +298,52 @@ class TestResponsables(TuiCase):
                 self.assertEqual(r["state"], "notifie")
                 self.assertIn(r["password"], screen)
                 self.assertTrue(any(r["password"] in p for p in pages))
+
+    def test_notify_by_email_then_the_card_lists_the_mail(self):
+        S = uai(3359003)
+        self.s.import_rows([
+            line(S, "EMP1", "COURRIEL", "Léa", "EMG1", "COURRIEL", "Anne",
+                 email="anne.courriel@example.fr"),
+            line(S, "EMP2", "SANSADRESSE", "Noé", "EMG2", "SANSADRESSE",
+                 "Paul")], "em.csv")
+        d = "dir.em"
+        self.s.add_staff(d, "directeur", [S], "Direction EM")
+        t = self.logged_in("email", d, width=120, height=40)
+        t.wait_for(" 2 lignes")
+        t.keys("a")
+        t.wait_for(" 2 cochées")
+        t.keys("n")
+        t.wait_for("Courriel : à l'adresse")
+        t.keys("Down")
+        t.keys("Enter")
+        screen = t.wait_for("1 compte sera notifié par courriel")
+        self.assertIn("SANSADRESSE Paul : pas d'adresse électronique",
+                      screen)
+        t.keys("Enter")
+        t.wait_for("les courriels partent")
+        # The mailer delivers it to the stack's Maildir.
+        deadline = time.time() + 30
+        while time.time() < deadline and not os.listdir(
+                os.path.join(self.s.maildir, "new")):
+            time.sleep(0.2)
+        self.assertTrue(os.listdir(os.path.join(self.s.maildir, "new")))
+        row = next(r for r in self.s.ctl_json("search", user=d)
+                   if r["guardian"] == "COURRIEL Anne")
+        self.assertEqual(row["state"], "notifie")
+        t.keys("Home")
+        t.keys("Enter")
+        screen = t.wait_for("Courriels")
+        deadline = time.time() + 20
+        while "envoyé le" not in screen and time.time() < deadline:
+            t.keys("Escape")
+            t.keys("Enter")
+            time.sleep(0.5)
+            screen = t.screen()
+        self.assertRegex(screen, r"Notification à anne\.courriel@example\.fr"
+                         r", envoyé le")
+        t.keys("Escape")
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
 
     def test_reset_from_the_account_card(self):
         S, d = self.school()
