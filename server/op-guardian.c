@@ -29,13 +29,13 @@
 enum {
 	FIND_ID, FIND_STATE, FIND_PROVISIONAL, FIND_HASH, FIND_EXPIRED,
 	FIND_EMAIL, FIND_PUPIL, FIND_FIRST_NAME, FIND_LAST_NAME, FIND_SCHOOL,
-	FIND_CLASS,
+	FIND_CLASS, FIND_LOGIN,
 };
 static struct db_stmt login_find = DB_STMT(
     "select a.id, a.state, a.provisional, a.password_hash,"
     " coalesce(letter_expired(a.state, a.letter_at), true),"
     " coalesce(a.email, g.email), c.id, c.first_name, c.last_name,"
-    " c.school, c.class"
+    " c.school, c.class, a.login"
     " from accounts a join guardians g on g.id = a.guardian_id"
     " left join lateral (select p.id, p.first_name, p.last_name,"
     "  coalesce(s.name, s.uai) as school, cl.name as class"
@@ -120,8 +120,8 @@ guardian_login_open(struct worker *w, struct request *req, PGresult *res,
 	}
 	if (db_commit(w->db) == -1)
 		goto fail;
-	req->result = json_pack("{s:s, s:s}", "session", token, "stage",
-	    stage);
+	req->result = json_pack("{s:s, s:s, s:s}", "session", token, "stage",
+	    stage, "login", db_get(res, 0, FIND_LOGIN));
 	OPENSSL_cleanse(token, sizeof token);
 	if (activation) {
 		json_object_set_new(req->result, "child", json_pack(

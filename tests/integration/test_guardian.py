@@ -97,6 +97,7 @@ class TestJourney(GuardianCase):
         self.assertTrue(r["ok"], r)
         res = r["result"]
         self.assertEqual(res["stage"], "activation")
+        self.assertEqual(res["login"], login)
         self.assertRegex(res["session"], "^[0-9a-f]{64}$")
         self.assertEqual(res["child"]["first_name"], "Léa")
         self.assertEqual(res["child"]["name"], "PETIT")
