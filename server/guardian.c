@@ -27,10 +27,11 @@ static void
 guardian_token_new(char *token, char hash[67])
 {
 	unsigned char	raw[32];
+	size_t		i;
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		fatalx("RAND_bytes failed");
-	for (size_t i = 0; i < sizeof raw; i++)
+	for (i = 0; i < sizeof raw; i++)
 		snprintf(token + 2 * i, 3, "%02x", raw[i]);
 	OPENSSL_cleanse(raw, sizeof raw);
 	guardian_token_hash(token, hash);
@@ -40,11 +41,12 @@ void
 guardian_token_hash(const char *token, char hash[67])
 {
 	unsigned char	md[SHA256_DIGEST_LENGTH];
+	size_t		i;
 
 	SHA256((const unsigned char *)token, strlen(token), md);
 	hash[0] = '\\';
 	hash[1] = 'x';
-	for (size_t i = 0; i < sizeof md; i++)
+	for (i = 0; i < sizeof md; i++)
 		snprintf(hash + 2 + 2 * i, 3, "%02x", md[i]);
 }
 
