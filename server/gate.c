@@ -39,6 +39,10 @@ gate_check_role(struct request *req)
 		    "type de client.");
 		return -1;
 	}
+	/* The guichet's operations are preauth and allowed to the guichet
+	 * peer alone: it runs them without a staff session (the guardian's
+	 * session is an argument), and it never gets a staff one, since no
+	 * staff operation, login included, allows its kind of peer. */
 	if (op->flags & OPF_PREAUTH)
 		return 0;
 	if (req->session == NULL) {

@@ -114,7 +114,8 @@ json_wipe_secrets(json_t *v)
 {
 	static const char *const	 keys[] = { "password", "totp",
 					    "token", "new_password", "secret",
-					    "uri" };
+					    "uri", "session", "current",
+					    "confirmation" };
 	const char			*key;
 	json_t				*item;
 	size_t				 i;

@@ -191,6 +191,10 @@ void	 session_resume(struct worker *, struct request *);
 void	 session_logout(struct worker *, struct request *);
 /* Check a cached session against the database if it is due; 0 if valid. */
 int	 session_refresh(struct worker *, struct request *);
+/* The key that counts failures of a source address: the address, an IPv6
+ * one cut to its /64, an IPv4-mapped one as IPv4. */
+#define SESSION_ADDR_KEY_LEN	64
+void	 session_addr_key(const char *addr, char out[SESSION_ADDR_KEY_LEN]);
 /* Forget cached sessions of that staff member (they are disabled). */
 void	 gate_revoke_staff(int staff_id);
 
@@ -236,5 +240,21 @@ void	 op_reset(struct worker *, struct request *);
 void	 op_list(struct worker *, struct request *);
 void	 op_show(struct worker *, struct request *);
 void	 op_journal(struct worker *, struct request *);
+/* op-guardian*.c: the guichet's operations for guardians. */
+void	 op_guardian_login(struct worker *, struct request *);
+void	 op_guardian_activate(struct worker *, struct request *);
+void	 op_guardian_confirm(struct worker *, struct request *);
+void	 op_guardian_resend(struct worker *, struct request *);
+void	 op_guardian_account(struct worker *, struct request *);
+void	 op_guardian_password(struct worker *, struct request *);
+void	 op_guardian_email(struct worker *, struct request *);
+void	 op_guardian_email_confirm(struct worker *, struct request *);
+void	 op_guardian_forgot_login(struct worker *, struct request *);
+void	 op_guardian_forgot_password(struct worker *, struct request *);
+void	 op_guardian_reset_password(struct worker *, struct request *);
+void	 op_guardian_logout(struct worker *, struct request *);
+/* op-set-email.c: the helpdesk's actions on an activation. */
+void	 op_set_email(struct worker *, struct request *);
+void	 op_resend_activation(struct worker *, struct request *);
 
 #endif
