@@ -221,5 +221,21 @@ void	 op_reset(struct worker *, struct request *);
 void	 op_list(struct worker *, struct request *);
 void	 op_show(struct worker *, struct request *);
 void	 op_journal(struct worker *, struct request *);
+/* op-guardian*.c: the guichet's operations for guardians. */
+void	 op_guardian_login(struct worker *, struct request *);
+void	 op_guardian_activate(struct worker *, struct request *);
+void	 op_guardian_confirm(struct worker *, struct request *);
+void	 op_guardian_resend(struct worker *, struct request *);
+void	 op_guardian_account(struct worker *, struct request *);
+void	 op_guardian_password(struct worker *, struct request *);
+void	 op_guardian_email(struct worker *, struct request *);
+void	 op_guardian_email_confirm(struct worker *, struct request *);
+void	 op_guardian_forgot_login(struct worker *, struct request *);
+void	 op_guardian_forgot_password(struct worker *, struct request *);
+void	 op_guardian_reset_password(struct worker *, struct request *);
+void	 op_guardian_logout(struct worker *, struct request *);
+/* op-set-email.c: the helpdesk's actions on an activation. */
+void	 op_set_email(struct worker *, struct request *);
+void	 op_resend_activation(struct worker *, struct request *);
 
 #endif

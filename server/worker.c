@@ -43,6 +43,20 @@ static const op_handler handlers[OP__COUNT] = {
 	[OP_SHOW] = op_show,
 	[OP_JOURNAL] = op_journal,
 	[OP_STAFF_TOTP] = op_staff_totp,
+	[OP_GUARDIAN_LOGIN] = op_guardian_login,
+	[OP_GUARDIAN_ACTIVATE] = op_guardian_activate,
+	[OP_GUARDIAN_CONFIRM] = op_guardian_confirm,
+	[OP_GUARDIAN_RESEND] = op_guardian_resend,
+	[OP_GUARDIAN_ACCOUNT] = op_guardian_account,
+	[OP_GUARDIAN_PASSWORD] = op_guardian_password,
+	[OP_GUARDIAN_EMAIL] = op_guardian_email,
+	[OP_GUARDIAN_EMAIL_CONFIRM] = op_guardian_email_confirm,
+	[OP_GUARDIAN_FORGOT_LOGIN] = op_guardian_forgot_login,
+	[OP_GUARDIAN_FORGOT_PASSWORD] = op_guardian_forgot_password,
+	[OP_GUARDIAN_RESET_PASSWORD] = op_guardian_reset_password,
+	[OP_GUARDIAN_LOGOUT] = op_guardian_logout,
+	[OP_SET_EMAIL] = op_set_email,
+	[OP_RESEND_ACTIVATION] = op_resend_activation,
 };
 
 void
