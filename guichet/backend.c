@@ -75,20 +75,14 @@ backend_drop(struct rpc *rpc)
 }
 
 struct rpc_reply *
-backend_call(const char *name, json_t *args)
+backend_call(enum proto_op op, json_t *args)
 {
 	struct rpc		*rpc;
 	struct rpc_reply	*reply;
-	int			 op, fresh, attempt;
+	int			 fresh, attempt;
 
 	if (args == NULL)
 		args = json_object();
-	if ((op = proto_op_lookup(name)) == -1) {
-		/* Built against a protocol without this operation. */
-		log_warnx("operation %s unknown to this build", name);
-		json_decref(args);
-		return NULL;
-	}
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((rpc = backend_get(&fresh)) == NULL)
 			break;

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "proto.h"
 
 struct guichet_config {
 	char	*listen;	/* host:port of the HTTP side */
@@ -119,7 +120,7 @@ void		 route(struct gx *);
 
 /* backend.c: one call to ecadmd; args is stolen. NULL when ecadmd cannot
  * be reached. */
-struct rpc_reply *backend_call(const char *op, json_t *args);
+struct rpc_reply *backend_call(enum proto_op, json_t *args);
 void		 backend_init(void);
 
 /* pages.c */

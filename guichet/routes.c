@@ -137,9 +137,13 @@ reply_errors(const struct rpc_reply *r, struct form_errors *e)
 			for (j = 0; arg != NULL && j < NITEMS(field_names); j++)
 				if (strcmp(field_names[j].arg, arg) == 0)
 					break;
-			form_errors_add(e, arg != NULL &&
-			    j < NITEMS(field_names) ? field_names[j].field :
-			    NULL, text);
+			/* A detail about no field of ours (the token of a
+			 * link) is said by the message. */
+			if (arg != NULL && j < NITEMS(field_names))
+				form_errors_add(e, field_names[j].field, text);
+			else
+				form_errors_add(e, NULL, r->message != NULL ?
+				    r->message : text);
 		}
 		if (e->n > 0 && e->general == NULL)
 			form_errors_add(e, NULL, "Le formulaire contient des "
@@ -148,6 +152,22 @@ reply_errors(const struct rpc_reply *r, struct form_errors *e)
 	}
 	form_errors_add(e, NULL, r->message != NULL ? r->message :
 	    "La demande a été refusée.");
+}
+
+/* Whether an error's details are about the link's token. */
+static int
+reply_about_token(const struct rpc_reply *r)
+{
+	const json_t	*d;
+	const char	*field;
+	size_t		 i;
+
+	json_array_foreach(r->details, i, d) {
+		field = json_string_value(json_object_get(d, "field"));
+		if (field != NULL && strcmp(field, "token") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* GET / and a failed POST /connexion. */
@@ -179,11 +199,13 @@ static char *
 child_sentence(const json_t *result)
 {
 	const json_t	*child;
-	char		*s;
-	const char	*name, *class, *school;
+	char		*s, *name;
+	const char	*class, *school;
 
 	child = json_object_get(result, "child");
-	name = json_text(child, "name");
+	xasprintf(&name, "%s%s%s", json_text(child, "first_name"),
+	    *json_text(child, "first_name") != '\0' ? " " : "",
+	    json_text(child, "name"));
 	class = json_text(child, "class");
 	school = json_text(child, "school");
 	if (*class != '\0' && *school != '\0')
@@ -192,6 +214,7 @@ child_sentence(const json_t *result)
 		xasprintf(&s, "%s (%s)", name, *class != '\0' ? class : school);
 	else
 		s = xstrdup(name);
+	free(name);
 	return s;
 }
 
@@ -226,7 +249,7 @@ route_login(struct gx *gx)
 	const char		*session, *stage;
 	char			*child;
 
-	r = backend_call("guardian-login", json_pack("{s:s, s:s, s:s}",
+	r = backend_call(OP_GUARDIAN_LOGIN, json_pack("{s:s, s:s, s:s}",
 	    "login", form_value(gx, "identifiant"),
 	    "password", form_value(gx, "mot_de_passe"), "addr", gx->addr));
 	if (r == NULL) {
@@ -272,7 +295,7 @@ route_activation(struct gx *gx)
 		gx_redirect(gx, "/");
 		return;
 	}
-	r = backend_call("guardian-activate", json_pack(
+	r = backend_call(OP_GUARDIAN_ACTIVATE, json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s}", "session", gx->session,
 	    "new_password", form_value(gx, "nouveau_mot_de_passe"),
 	    "confirmation", form_value(gx, "confirmation"),
@@ -325,7 +348,7 @@ route_confirm(struct gx *gx)
 		page_resend(gx, "Ce lien est incomplet.", NULL);
 		return;
 	}
-	r = backend_call("guardian-confirm", json_pack("{s:s}", "token",
+	r = backend_call(OP_GUARDIAN_CONFIRM, json_pack("{s:s}", "token",
 	    token));
 	if (r == NULL) {
 		unavailable(gx);
@@ -347,7 +370,7 @@ route_resend(struct gx *gx)
 {
 	struct rpc_reply	*r;
 
-	r = backend_call("guardian-resend", json_pack("{s:s, s:s}", "login",
+	r = backend_call(OP_GUARDIAN_RESEND, json_pack("{s:s, s:s}", "login",
 	    form_value(gx, "identifiant"), "addr", gx->addr));
 	if (r == NULL) {
 		unavailable(gx);
@@ -414,7 +437,7 @@ account_get(struct gx *gx)
 		gx_redirect(gx, "/");
 		return NULL;
 	}
-	r = backend_call("guardian-account", json_pack("{s:s}", "session",
+	r = backend_call(OP_GUARDIAN_ACCOUNT, json_pack("{s:s}", "session",
 	    gx->session));
 	if (r == NULL) {
 		unavailable(gx);
@@ -464,11 +487,11 @@ route_account_change(struct gx *gx, int email)
 		return;
 	}
 	if (email)
-		r = backend_call("guardian-email", json_pack("{s:s, s:s}",
+		r = backend_call(OP_GUARDIAN_EMAIL, json_pack("{s:s, s:s}",
 		    "session", gx->session, "email",
 		    form_value(gx, "courriel")));
 	else
-		r = backend_call("guardian-password", json_pack(
+		r = backend_call(OP_GUARDIAN_PASSWORD, json_pack(
 		    "{s:s, s:s, s:s, s:s}", "session", gx->session,
 		    "current", form_value(gx, "mot_de_passe_actuel"),
 		    "new_password", form_value(gx, "nouveau_mot_de_passe"),
@@ -512,7 +535,7 @@ route_email_confirm(struct gx *gx)
 	struct rpc_reply	*r;
 	const char		*token = gx_query(gx, "jeton");
 
-	r = backend_call("guardian-email-confirm", json_pack("{s:s}", "token",
+	r = backend_call(OP_GUARDIAN_EMAIL_CONFIRM, json_pack("{s:s}", "token",
 	    token != NULL ? token : ""));
 	if (r == NULL) {
 		unavailable(gx);
@@ -535,7 +558,7 @@ route_logout(struct gx *gx)
 	struct rpc_reply	*r;
 
 	if (gx->session != NULL &&
-	    (r = backend_call("guardian-logout", json_pack("{s:s}",
+	    (r = backend_call(OP_GUARDIAN_LOGOUT, json_pack("{s:s}",
 	    "session", gx->session))) != NULL)
 		rpc_reply_free(r);
 	gx->clear_session = 1;
@@ -608,7 +631,7 @@ route_forgot_login(struct gx *gx)
 		page_forgot_login(gx, NULL);
 		return;
 	}
-	r = backend_call("guardian-forgot-login", json_pack("{s:s, s:s}",
+	r = backend_call(OP_GUARDIAN_FORGOT_LOGIN, json_pack("{s:s, s:s}",
 	    "email", form_value(gx, "courriel"), "addr", gx->addr));
 	if (r == NULL) {
 		unavailable(gx);
@@ -627,7 +650,7 @@ route_forgot_password(struct gx *gx)
 		page_forgot_password(gx, NULL);
 		return;
 	}
-	r = backend_call("guardian-forgot-password", json_pack(
+	r = backend_call(OP_GUARDIAN_FORGOT_PASSWORD, json_pack(
 	    "{s:s, s:s, s:s}", "login", form_value(gx, "identifiant"),
 	    "email", form_value(gx, "courriel"), "addr", gx->addr));
 	if (r == NULL) {
@@ -663,7 +686,7 @@ route_reset(struct gx *gx)
 		return;
 	}
 	token = form_value(gx, "jeton");
-	r = backend_call("guardian-reset-password", json_pack(
+	r = backend_call(OP_GUARDIAN_RESET_PASSWORD, json_pack(
 	    "{s:s, s:s, s:s}", "token", token,
 	    "new_password", form_value(gx, "nouveau_mot_de_passe"),
 	    "confirmation", form_value(gx, "confirmation")));
@@ -674,7 +697,8 @@ route_reset(struct gx *gx)
 	if (r->ok)
 		page_message(gx, 200, "Mot de passe changé", "Votre nouveau mot "
 		    "de passe est enregistré.", "/", "Se connecter");
-	else if (r->error == E_INVALID && json_array_size(r->details) > 0) {
+	else if (r->error == E_INVALID && json_array_size(r->details) > 0 &&
+	    !reply_about_token(r)) {
 		reply_errors(r, &e);
 		page_reset(gx, token, &e);
 		form_errors_free(&e);
