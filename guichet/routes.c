@@ -604,6 +604,10 @@ forgot_answer(struct gx *gx, struct rpc_reply *r, int login)
 {
 	struct form_errors	 e = { 0 };
 
+	if (!r->ok && r->error == E_INTERNAL) {
+		unavailable(gx);
+		return;
+	}
 	if (!r->ok && (r->error == E_BUSY || (r->error == E_INVALID &&
 	    json_array_size(r->details) > 0))) {
 		reply_errors(r, &e);
