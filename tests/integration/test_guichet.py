@@ -7,6 +7,7 @@ import html.parser
 import http.client
 import os
 import re
+import ssl
 import unittest
 import urllib.parse
 
@@ -247,6 +248,25 @@ class TestGuichet(unittest.TestCase):
         self.assertIn("; Secure", cookie)
         self.assertIn("HttpOnly", cookie)
         self.assertIn("from 203.0.113.9", proxied.read_log())
+
+    def test_https_directly(self):
+        g = harness.Guichet(self.s, name="guichet-https", extra=(
+            "https_certificate = %s/server.crt\nhttps_key = %s/server.key\n"
+            % (self.s.tls, self.s.tls))).start()
+        self.others.append(g)
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.s.tls, "ca.crt"))
+        conn = http.client.HTTPSConnection("127.0.0.1", g.port, context=ctx,
+                                           timeout=30)
+        conn.request("GET", "/")
+        res = conn.getresponse()
+        text = res.read().decode()
+        conn.close()
+        self.assertEqual(res.status, 200)
+        self.assertIn('action="/connexion"', text)
+        self.assertIn("; Secure", res.getheader("Set-Cookie"))
+        self.assertEqual(res.getheader("Strict-Transport-Security"),
+                         "max-age=31536000")
 
     def test_bad_bodies(self):
         b = self.browser()
