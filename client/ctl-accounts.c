@@ -300,3 +300,44 @@ cmd_show(struct ctl *ctl, int argc, char **argv)
 	json_decref(res);
 	return 0;
 }
+
+/* set-email: a guardian's address; a waiting account gets a new link. */
+int
+cmd_set_email(struct ctl *ctl, int argc, char **argv)
+{
+	json_t	*res;
+
+	if (argc != 3)
+		ctl_usage_command();
+	if ((res = ctl_call(ctl, OP_SET_EMAIL, json_pack("{s:s, s:s}",
+	    "login", argv[1], "email", argv[2]), NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		ctl_print_json(res);
+	else
+		printf("Adresse de %s : %s%s\n", argv[1], jstr(res,
+		    "email"), json_is_true(json_object_get(res, "mailed")) ?
+		    " (nouveau lien d'activation envoyé)" : "");
+	json_decref(res);
+	return 0;
+}
+
+/* resend-activation: a new activation link for a waiting account. */
+int
+cmd_resend_activation(struct ctl *ctl, int argc, char **argv)
+{
+	json_t	*res;
+
+	if (argc != 2)
+		ctl_usage_command();
+	if ((res = ctl_call(ctl, OP_RESEND_ACTIVATION, json_pack("{s:s}",
+	    "login", argv[1]), NULL)) == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		ctl_print_json(res);
+	else
+		printf("Lien d'activation de %s renvoyé à %s\n", argv[1],
+		    jstr(res, "email"));
+	json_decref(res);
+	return 0;
+}

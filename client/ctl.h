@@ -68,6 +68,8 @@ int	 cmd_notify(struct ctl *, int, char **);
 int	 cmd_list(struct ctl *, int, char **);
 int	 cmd_reset(struct ctl *, int, char **);
 int	 cmd_show(struct ctl *, int, char **);
+int	 cmd_set_email(struct ctl *, int, char **);
+int	 cmd_resend_activation(struct ctl *, int, char **);
 int	 cmd_staff_add(struct ctl *, int, char **);
 int	 cmd_staff_list(struct ctl *, int, char **);
 int	 cmd_staff_disable(struct ctl *, int, char **);

@@ -55,6 +55,12 @@ static const struct ctl_command commands[] = {
 	    "la fiche d'un compte", OP_SHOW, cmd_show },
 	{ "reset", NULL, "reset IDENTIFIANT [--out FICHIER.pdf]",
 	    "réinitialiser le mot de passe", OP_RESET, cmd_reset },
+	{ "set-email", NULL, "set-email IDENTIFIANT ADRESSE",
+	    "changer l'adresse électronique (nouveau lien d'activation)",
+	    OP_SET_EMAIL, cmd_set_email },
+	{ "resend-activation", NULL, "resend-activation IDENTIFIANT",
+	    "renvoyer le lien d'activation", OP_RESEND_ACTIVATION,
+	    cmd_resend_activation },
 	{ "journal", NULL, "journal [--since JJ/MM/AAAA] [--limit N]",
 	    "ce qui a été fait dans l'école", OP_JOURNAL, cmd_journal },
 	{ "staff", "add", "staff add LOGIN --role RÔLE [--school UAI]... "

@@ -176,6 +176,10 @@ void	 session_resume(struct worker *, struct request *);
 void	 session_logout(struct worker *, struct request *);
 /* Check a cached session against the database if it is due; 0 if valid. */
 int	 session_refresh(struct worker *, struct request *);
+/* The key that counts failures of a source address: the address, an IPv6
+ * one cut to its /64, an IPv4-mapped one as IPv4. */
+#define SESSION_ADDR_KEY_LEN	64
+void	 session_addr_key(const char *addr, char out[SESSION_ADDR_KEY_LEN]);
 /* Forget cached sessions of that staff member (they are disabled). */
 void	 gate_revoke_staff(int staff_id);
 

@@ -38,7 +38,8 @@
 	"code incorrect, ou trop de tentatives."
 
 /* Room for the key of an address in login_throttle ("<IPv6>/64"). */
-#define ADDR_KEY_LEN	(INET6_ADDRSTRLEN + 8)
+#define ADDR_KEY_LEN	SESSION_ADDR_KEY_LEN
+_Static_assert(ADDR_KEY_LEN >= INET6_ADDRSTRLEN + 8, "address key room");
 
 /* Bumped when a staff member is disabled: every cached session is then
  * checked against the database on its next request. */
@@ -171,7 +172,7 @@ session_describe(const struct session *s, const char *token)
  * IPv6 one cut to its /64, since one subscriber gets a whole /64 and could
  * otherwise take a fresh address for every try; an IPv4-mapped one as the
  * IPv4 address it is. */
-static void
+void
 session_addr_key(const char *addr, char out[ADDR_KEY_LEN])
 {
 	struct in6_addr	 a6;

@@ -38,6 +38,18 @@ action_label(const char *action)
 		{ "staff_set_key", "Clé SSH enregistrée" },
 		{ "staff_totp", "Double authentification (TOTP) activée" },
 		{ "staff_totp_remove", "Double authentification (TOTP) retirée" },
+		{ "guardian_login", "Connexion au guichet" },
+		{ "birth_date_failed", "Date de naissance erronée au guichet" },
+		{ "activate", "Première connexion : activation demandée" },
+		{ "activation_confirmed", "Adresse confirmée, compte activé" },
+		{ "resend_activation", "Lien d'activation renvoyé" },
+		{ "set_email", "Adresse électronique modifiée" },
+		{ "email_change_requested", "Changement d'adresse demandé" },
+		{ "email_change", "Nouvelle adresse confirmée" },
+		{ "password_change", "Mot de passe changé au guichet" },
+		{ "password_reset", "Mot de passe oublié : nouveau choisi" },
+		{ "forgot_login", "Identifiant oublié : rappel envoyé" },
+		{ "forgot_password", "Mot de passe oublié : lien envoyé" },
 		{ "sql", "Modification directe en base" },
 	};
 	size_t	i;
