@@ -301,16 +301,7 @@ class TestGuichet(unittest.TestCase):
         self.assertEqual(res.status, 200, res.text)
         self.assertIn("ecadmd link lost", g.read_log())
 
-    def guardian_ops_ready(self):
-        b = self.browser()
-        b.open("/")
-        res = b.post("/connexion", {"identifiant": "personne",
-                                    "mot_de_passe": "x"})
-        return "Pas encore disponible" not in res.text
-
     def test_first_connection_journey(self):
-        if not self.guardian_ops_ready():
-            self.skipTest("guardian operations are stubs in this ecadmd")
         s = self.s
         _, login, _ = s.psql(
             "select a.login from accounts a join links l using (guardian_id)"
@@ -384,9 +375,51 @@ class TestGuichet(unittest.TestCase):
         self.assertEqual(res.status, 200, res.text)
         self.assertIn(login, res.text)
         check_page(self, res.text)
+        self.assertIn("parent.%s@example.fr" % login, res.text)
+        # A wrong current password is said above the form; then a change.
+        res = b.post("/compte/mot-de-passe", {
+            "mot_de_passe_actuel": "Faux2024x",
+            "nouveau_mot_de_passe": "Parent2025y",
+            "confirmation": "Parent2025y"})
+        self.assertIn("Mot de passe actuel incorrect", res.text)
+        check_page(self, res.text)
+        res = b.post("/compte/mot-de-passe", {
+            "mot_de_passe_actuel": "Parent2024x",
+            "nouveau_mot_de_passe": "Parent2025y",
+            "confirmation": "Parent2025y"})
+        self.assertEqual(res.status, 303, res.text)
+        res = b.open(res.getheader("Location"))
+        self.assertIn("Votre mot de passe a été changé", res.text)
         res = b.post("/deconnexion", {})
         self.assertEqual(res.status, 303)
         self.assertNotIn("guichet_session", b.cookies)
+        self.assertEqual(b.get("/compte").status, 303)
+
+        # Forgotten password: the same answer for a stranger, a link for
+        # the parent, and the new password works.
+        b.open("/mot-de-passe-oublie")
+        stranger = b.post("/mot-de-passe-oublie", {
+            "identifiant": "personne.x", "courriel": "x@example.fr"})
+        b.open("/mot-de-passe-oublie")
+        res = b.post("/mot-de-passe-oublie", {
+            "identifiant": login, "courriel": "parent.%s@example.fr" % login})
+        self.assertEqual(res.status, 200, res.text)
+        self.assertEqual(res.text, stranger.text)
+        _, token, _ = s.psql(
+            "select o.vars->>'token' from outbox o join accounts a"
+            " on a.id = o.account_id where a.login = '%s'"
+            " and o.kind = 'forgot_password' order by o.id desc limit 1"
+            % login)
+        self.assertTrue(token)
+        b.open("/mot-de-passe?jeton=" + urllib.parse.quote(token))
+        res = b.post("/mot-de-passe", {"jeton": token,
+                                       "nouveau_mot_de_passe": "Oubli2026z",
+                                       "confirmation": "Oubli2026z"})
+        self.assertIn("Votre nouveau mot de passe est enregistré", res.text)
+        b.open("/")
+        res = b.post("/connexion", {"identifiant": login,
+                                    "mot_de_passe": "Oubli2026z"})
+        self.assertEqual(res.getheader("Location"), "/compte")
 
     def state(self, login):
         return self.s.psql("select state from accounts where login = '%s'"
