@@ -70,6 +70,7 @@ pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 COMMON_PKGS	 = openssl jansson inih
 SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
+GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
 
 COMMON_SRCS	 = common/buf.c common/config.c common/log.c common/proto.c \
 		   common/rpc.c common/state.c common/tls.c common/utf8.c \
@@ -97,14 +98,18 @@ TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c client/card.c \
 		   client/screen-fiche.c client/widget-table.c \
 		   client/widget-dialog.c client/screen-etat.c \
 		   client/screen-journal.c client/screen-aide.c
+GUICHET_SRCS	 = guichet/main.c guichet/http.c guichet/routes.c \
+		   guichet/backend.c guichet/pages.c guichet/forms.c
 SQL_FILES	 = $(sort $(wildcard sql/[0-9]*.sql))
 
 COMMON_OBJS	 = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 SERVER_OBJS	 = $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sql-embed.o
 CTL_OBJS	 = $(CTL_SRCS:%.c=$(BUILD)/%.o)
 TUI_OBJS	 = $(TUI_SRCS:%.c=$(BUILD)/%.o)
+GUICHET_OBJS	 = $(GUICHET_SRCS:%.c=$(BUILD)/%.o)
 
-PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm
+PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
+		   $(BUILD)/ecadm-guichet
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
@@ -130,6 +135,11 @@ $(BUILD)/client/%.o: client/%.c
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) -Iclient $(ALL_CFLAGS) $(call pc_cflags,$(CLIENT_PKGS)) -c -o $@ $<
 
+$(BUILD)/guichet/%.o: guichet/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iguichet $(ALL_CFLAGS) $(call pc_cflags,$(GUICHET_PKGS)) -c -o $@ $<
+
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(quiet) CC $@
@@ -154,6 +164,10 @@ $(BUILD)/ecadmctl: $(CTL_OBJS) $(COMMON_OBJS)
 $(BUILD)/ecadm: $(TUI_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(CLIENT_PKGS))
+
+$(BUILD)/ecadm-guichet: $(GUICHET_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(GUICHET_PKGS))
 
 # Unit tests link the module under test and what it needs.
 $(BUILD)/tests/test-valid: $(BUILD)/tests/test-valid.o $(COMMON_OBJS)
@@ -295,14 +309,22 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 755 $(BUILD)/ecadmd $(DESTDIR)$(SBINDIR)/ecadmd
+	install -m 755 $(BUILD)/ecadmd $(BUILD)/ecadm-guichet \
+	    $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BUILD)/ecadmctl $(BUILD)/ecadm $(DESTDIR)$(BINDIR)/
 	install -m 644 doc/ecadm.1 doc/ecadmctl.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 doc/ecadmd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 doc/ecadmd.8 doc/ecadm-guichet.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/ecadmd.service.in \
 	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadmd.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/ecadm-guichet.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadm-guichet.service
 	install -m 640 etc/ecadmd.ini \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
+	install -m 640 etc/ecadm-guichet.ini \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadm-guichet.ini.example
+	install -m 644 etc/nginx-guichet.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/nginx-guichet.conf.example
 
 clean:
 	rm -rf build build-san build-tsan $(FUZZ_BUILD)

@@ -14,6 +14,7 @@ var=$top/var
 build=$top/${BUILD:-build}
 pg_port=${ECADM_PG_PORT:-54329}
 port=${ECADM_PORT:-7443}
+guichet_port=${ECADM_GUICHET_PORT:-8080}
 director=dir.demo
 helpdesk=assistance.demo
 admin=admin
@@ -79,6 +80,8 @@ peer_ca = $var/tls/peer-ca.crt
 url = $dburl
 [security]
 key_file = $var/secrets/server.key
+[documents]
+guichet_url = http://127.0.0.1:$guichet_port/
 EOF2
 	"$build/ecadmd" -c "$var/ecadmd.ini" migrate 2>>"$var/log/ecadmd.log"
 
@@ -108,7 +111,31 @@ EOF2
 		    sed -n 's/.*"password": "\(.*\)".*/\1/p' >"$var/secrets/$helpdesk")
 		touch "$var/demo/loaded"
 	fi
+	start_guichet
 	write_env "$dburl"
+}
+
+start_guichet() {
+	cat >"$var/ecadm-guichet.ini" <<EOF2
+# Written by tools/stack.sh for this checkout; see doc/ecadm-guichet.8.
+[http]
+listen = 127.0.0.1:$guichet_port
+public_url = http://127.0.0.1:$guichet_port/
+csrf_key_file = $var/secrets/guichet-csrf.key
+[ecadmd]
+server = 127.0.0.1:$port
+ca = $var/tls/ca.crt
+certificate = $var/tls/guichet.crt
+key = $var/tls/guichet.key
+EOF2
+	if running "$var/run/ecadm-guichet.pid"; then
+		say "stack: ecadm-guichet already running"
+	else
+		"$build/ecadm-guichet" -c "$var/ecadm-guichet.ini" \
+		    >>"$var/log/ecadm-guichet.log" 2>&1 &
+		echo $! >"$var/run/ecadm-guichet.pid"
+		wait_port "$guichet_port" "$var/log/ecadm-guichet.log"
+	fi
 }
 
 demo_uai() {
@@ -130,14 +157,29 @@ export ECADM_DIRECTOR_USER=$director
 export ECADM_DIRECTOR_PASSWORD=$(secret $director)
 export ECADM_HELPDESK_USER=$helpdesk
 export ECADM_HELPDESK_PASSWORD=$(secret $helpdesk)
-# ECADM_GUICHET_URL and ECADM_SSH_PORT come with ecadm-guichet and
-# ecadm-sshd, which this version does not have yet.
+export ECADM_GUICHET_URL=http://127.0.0.1:$guichet_port/
+# ECADM_SSH_PORT comes with ecadm-sshd, which this version does not have
+# yet.
 EOF2
 	)
-	say "stack: ecadmd on 127.0.0.1:$port; settings in var/env"
+	say "stack: ecadmd on 127.0.0.1:$port, the guichet on" \
+	    "http://127.0.0.1:$guichet_port/; settings in var/env"
+}
+
+stop_pid() {	# name
+	if running "$var/run/$1.pid"; then
+		kill -TERM "$(cat "$var/run/$1.pid")"
+		i=0
+		while running "$var/run/$1.pid" && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+	rm -f "$var/run/$1.pid"
 }
 
 stop() {
+	stop_pid ecadm-guichet
 	if running "$var/run/ecadmd.pid"; then
 		kill -TERM "$(cat "$var/run/ecadmd.pid")"
 		i=0

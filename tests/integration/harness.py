@@ -101,6 +101,53 @@ class Daemon:
             return f.read()
 
 
+class Guichet:
+    """A running ecadm-guichet talking to a stack's ecadmd with the guichet
+    client certificate; extra is appended to its INI file."""
+
+    def __init__(self, stack, name="guichet", extra="", server_port=None):
+        self.stack = stack
+        self.port = free_port()
+        self.config = os.path.join(stack.dir, name + ".ini")
+        self.log = os.path.join(stack.dir, name + ".log")
+        self.key_file = os.path.join(stack.dir, name + "-csrf.key")
+        with open(self.config, "w") as f:
+            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = 2\n"
+                    "csrf_key_file = %s\n%s"
+                    "[ecadmd]\nserver = 127.0.0.1:%d\nca = %s/ca.crt\n"
+                    "certificate = %s/guichet.crt\nkey = %s/guichet.key\n"
+                    "timeout = 10\n[log]\ndebug = yes\n"
+                    % (self.port, self.key_file, extra,
+                       server_port or stack.main.port, stack.tls,
+                       stack.tls, stack.tls))
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "ecadm-guichet"), "-c", self.config],
+            stdout=logf, stderr=logf, env=self.stack.env())
+        logf.close()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ecadm-guichet exited: " + self.read_log())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("ecadm-guichet did not listen: " + self.read_log())
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit status."""
+        return Daemon.stop(self, timeout)
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+
 class Stack:
     """durable: PostgreSQL with fsync on (benchmarks); the tests run with
     fsync off, which changes nothing they check."""
