@@ -173,6 +173,9 @@ text_token_link(const struct mail_facts *f, struct mail_body *m,
 	char	*url, *s;
 
 	body_para(m, "Madame, Monsieur,");
+	/* The login too: a parent with two accounts knows which one. */
+	if (f->login != NULL)
+		body_field(m, "Votre identifiant", f->login);
 	body_para(m, intro);
 	url = guichet_link(f->guichet_url, path, f->token);
 	body_link(m, url);

@@ -9,8 +9,10 @@ sanitizer run); the daemons' logs are scanned for sanitizer reports.
 """
 
 import atexit
+import email
+import email.policy
+import glob
 import json
-import zlib
 import os
 import re
 import shutil
@@ -21,6 +23,8 @@ import struct
 import subprocess
 import tempfile
 import time
+import urllib.parse
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("ECADM_BUILD", "build"))
@@ -105,19 +109,20 @@ class Guichet:
     """A running ecadm-guichet talking to a stack's ecadmd with the guichet
     client certificate; extra is appended to its INI file."""
 
-    def __init__(self, stack, name="guichet", extra="", server_port=None):
+    def __init__(self, stack, name="guichet", extra="", server_port=None,
+                 threads=2):
         self.stack = stack
         self.port = free_port()
         self.config = os.path.join(stack.dir, name + ".ini")
         self.log = os.path.join(stack.dir, name + ".log")
         self.key_file = os.path.join(stack.dir, name + "-csrf.key")
         with open(self.config, "w") as f:
-            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = 2\n"
+            f.write("[http]\nlisten = 127.0.0.1:%d\nthreads = %d\n"
                     "csrf_key_file = %s\n%s"
                     "[ecadmd]\nserver = 127.0.0.1:%d\nca = %s/ca.crt\n"
                     "certificate = %s/guichet.crt\nkey = %s/guichet.key\n"
                     "timeout = 10\n[log]\ndebug = yes\n"
-                    % (self.port, self.key_file, extra,
+                    % (self.port, threads, self.key_file, extra,
                        server_port or stack.main.port, stack.tls,
                        stack.tls, stack.tls))
         self.proc = None
@@ -315,6 +320,45 @@ class Stack:
         if check and res.returncode != 0:
             raise AssertionError("psql failed: %s\n%s" % (sql, res.stderr))
         return res.returncode, res.stdout.strip(), res.stderr
+
+    def delivered(self, outbox_id, timeout=30):
+        """The message of an outbox row once the mailer delivered it to
+        the stack's Maildir (found by its Message-ID, which starts with
+        the row's id): (email.message.EmailMessage, its text part)."""
+        prefix = "<%s." % outbox_id
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for path in glob.glob(os.path.join(self.maildir, "new", "*")):
+                with open(path, "rb") as f:
+                    msg = email.message_from_binary_file(
+                        f, policy=email.policy.default)
+                if msg["Message-ID"].startswith(prefix):
+                    return msg, msg.get_body(("plain",)).get_content()
+            time.sleep(0.1)
+        raise AssertionError("outbox %s: no message in %s" % (
+            outbox_id, self.maildir))
+
+    def mails(self, login, kind, timeout=30):
+        """The mails of that kind for the account, oldest first, as the
+        parent reads them: (recipient, {"token", "login"} as found in the
+        text). Tokens exist in clear nowhere else."""
+        _, out, _ = self.psql(
+            "select o.id || '|' || o.recipient from outbox o join accounts a"
+            " on a.id = o.account_id where a.login = '%s' and o.kind = '%s'"
+            " order by o.id" % (login, kind))
+        found = []
+        for line_ in out.splitlines():
+            oid, recipient = line_.split("|", 1)
+            msg, text = self.delivered(oid, timeout)
+            facts = {}
+            m = re.search(r"jeton=([^\s]+)", text)
+            if m:
+                facts["token"] = urllib.parse.unquote(m.group(1))
+            m = re.search(r"Votre identifiant : (\S+)", text)
+            if m:
+                facts["login"] = m.group(1)
+            found.append((recipient, facts))
+        return found
 
     def connect(self, port=None, cert=None, timeout=10):
         """A raw TLS socket to ecadmd, for protocol tests."""
