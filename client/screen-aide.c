@@ -65,16 +65,23 @@ static const struct aide_item aide_items[] = {
 	{ AIDE_KEY, "r ou F5", "Relancer la recherche." },
 	{ AIDE_KEY, "o", "Changer la colonne de tri." },
 	{ AIDE_KEY, "O", "Inverser le tri." },
-	{ AIDE_KEY, "n", "Notifier les comptes (papier) : les feuilles à "
+	{ AIDE_KEY, "n", "Notifier les comptes, sur papier (les feuilles à "
 	    "remettre aux familles, avec identifiant et mot de passe "
-	    "provisoire." },
+	    "provisoire) ou par courriel (à l'adresse de chaque "
+	    "responsable ; ceux qui n'en ont pas sont ignorés)." },
 	{ AIDE_KEY, "l", "Éditer la liste (PDF ou CSV) des responsables, "
 	    "avec identifiants et mots de passe." },
 	{ AIDE_KEY, "Entrée", "Fiche du compte : détails et historique." },
 	{ AIDE_KEY, "i", "Réinitialiser le mot de passe : un nouveau mot de "
 	    "passe provisoire et sa feuille." },
-	{ AIDE_TEXT, NULL, "Modifier le courriel / Renvoyer le courriel "
-	    "d'activation : disponibles avec le guichet des familles." },
+	{ AIDE_KEY, "M", "Modifier le courriel du responsable : si le compte "
+	    "attend son activation, un nouveau lien part à la nouvelle "
+	    "adresse et l'ancien ne sert plus." },
+	{ AIDE_KEY, "E", "Renvoyer le courriel d'activation d'un compte « En "
+	    "cours d'activation »." },
+	{ AIDE_TEXT, NULL, "Un courriel qui n'a pas pu être remis est signalé "
+	    "en rouge dans la colonne Courriel (« en échec ») : l'adresse est "
+	    "sans doute fausse." },
 	{ AIDE_GROUP, NULL, "Fiche du compte" },
 	{ AIDE_KEY, "i", "Réinitialiser le mot de passe." },
 	{ AIDE_KEY, "Échap", "Fermer la fiche." },

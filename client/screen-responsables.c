@@ -372,12 +372,13 @@ responsables_hint(struct screen *sc, struct tui *t)
 	if (rs->typing)
 		return " Tapez le texte · Entrée : garder · Échap : effacer";
 	/* Only the keys of the operations this role may call. */
-	snprintf(hint, sizeof hint, " %s%s%sEntrée fiche  %s%so tri  "
-	    "courriel: bientôt  ? aide  q quitter",
+	snprintf(hint, sizeof hint, " %s%s%sEntrée fiche  %s%s%so tri  "
+	    "? aide  q quitter",
 	    rs->academy ? "/ chercher  " : "Espace cocher  a tout  ",
 	    !rs->academy && tui_allowed(t, OP_NOTIFY) ? "n notifier  " : "",
 	    !rs->academy && tui_allowed(t, OP_LIST) ? "l liste  " : "",
 	    tui_allowed(t, OP_RESET) ? "i réinit.  " : "",
+	    tui_allowed(t, OP_SET_EMAIL) ? "M courriel  E renvoyer  " : "",
 	    rs->academy ? "" : "/ texte  c classes  e état  m courriel  "
 	    "r rech.  ");
 	return hint;
@@ -695,6 +696,95 @@ responsables_reset(struct tui *t, struct responsables *rs, const char *login,
 	    "réinitialiser", reset_confirmed, ctx);
 }
 
+/* -- the guardian's address ------------------------------------------ */
+
+static void
+mail_action_done(struct tui *t, struct rpc_reply *r, void *arg)
+{
+	struct responsables	*rs = arg;
+
+	if (r == NULL)
+		return;
+	if (!r->ok) {
+		dialog_message(t, "Action refusée", r->message);
+		return;
+	}
+	if (json_object_get(r->result, "mailed") != NULL)
+		tui_status(t, 0, "Adresse de %s enregistrée%s.",
+		    json_string_value(json_object_get(r->result, "login")),
+		    json_is_true(json_object_get(r->result, "mailed")) ?
+		    " : un nouveau lien d'activation part à cette adresse" :
+		    "");
+	else
+		tui_status(t, 0, "Courriel d'activation renvoyé à %s.",
+		    json_string_value(json_object_get(r->result, "email")));
+	responsables_search(t, rs);
+}
+
+static void
+email_entered(struct tui *t, const char *email, void *arg)
+{
+	struct reset_ctx	*ctx = arg;
+
+	if (email != NULL && *email != '\0')
+		tui_request(t, OP_SET_EMAIL, json_pack("{s:s, s:s}", "login",
+		    ctx->login, "email", email), mail_action_done, ctx->rs);
+	free(ctx->login);
+	free(ctx);
+}
+
+/* M: a new address; for an account waiting for its activation, a new
+ * link goes there and the old one dies (the server's rule). */
+static void
+responsables_set_email(struct tui *t, struct responsables *rs, json_t *row)
+{
+	struct reset_ctx	*ctx = xcalloc(1, sizeof *ctx);
+	char			 text[512];
+
+	ctx->rs = rs;
+	ctx->login = xstrdup(col_str(row, "login"));
+	snprintf(text, sizeof text, "Adresse électronique de %s (%s).\n"
+	    "Si le compte attend son activation, un nouveau lien part à "
+	    "cette adresse et l'ancien ne sert plus.", col_str(row,
+	    "guardian"), ctx->login);
+	dialog_input(t, "Modifier le courriel", text, col_str(row, "email"),
+	    email_entered, ctx);
+}
+
+static void
+resend_confirmed(struct tui *t, int yes, void *arg)
+{
+	struct reset_ctx	*ctx = arg;
+
+	if (yes)
+		tui_request(t, OP_RESEND_ACTIVATION, json_pack("{s:s}",
+		    "login", ctx->login), mail_action_done, ctx->rs);
+	free(ctx->login);
+	free(ctx);
+}
+
+/* E: only an account waiting for its activation has a link to resend. */
+static void
+responsables_resend(struct tui *t, struct responsables *rs, json_t *row)
+{
+	struct reset_ctx	*ctx;
+	char			 text[512];
+
+	if (state_lookup(col_str(row, "state")) != STATE_ATTENTE) {
+		tui_status(t, 1, "Seul un compte « En cours d'activation » a un "
+		    "lien à renvoyer.");
+		return;
+	}
+	ctx = xcalloc(1, sizeof *ctx);
+	ctx->rs = rs;
+	ctx->login = xstrdup(col_str(row, "login"));
+	snprintf(text, sizeof text, "Renvoyer le courriel d'activation de %s "
+	    "(%s) à %s ?\n\nL'ancien lien ne sert plus.", col_str(row,
+	    "guardian"), ctx->login, col_str(row, "email"));
+	dialog_confirm(t, "Renvoyer le courriel d'activation", text,
+	    "renvoyer", resend_confirmed, ctx);
+}
+
 /* -- keys ------------------------------------------------------------ */
 
 static void
@@ -851,8 +941,20 @@ responsables_key(struct screen *sc, struct tui *t, wint_t ch, int keycode)
 		return 1;
 	case 'M':
 	case 'E':
-		tui_status(t, 0, "Modifier le courriel et renvoyer le courriel "
-		    "d'activation : disponibles avec le guichet des familles.");
+		if (!tui_may(t, ch == 'M' ? OP_SET_EMAIL : OP_RESEND_ACTIVATION,
+		    ch == 'M' ? "La modification du courriel" : "Le renvoi du "
+		    "courriel d'activation") ||
+		    (row = widget_table_current(&rs->table)) == NULL)
+			return 1;
+		if (json_string_value(json_object_get(row, "login")) == NULL) {
+			tui_status(t, 1, "Pas de compte sur cette ligne : %s",
+			    col_str(row, "reason"));
+			return 1;
+		}
+		if (ch == 'M')
+			responsables_set_email(t, rs, row);
+		else
+			responsables_resend(t, rs, row);
 		return 1;
 	case '\r':
 	case '\n':

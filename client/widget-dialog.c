@@ -15,6 +15,7 @@ enum dialog_kind {
 	DIALOG_MESSAGE,
 	DIALOG_CHOICE,
 	DIALOG_PROGRESS,
+	DIALOG_INPUT,
 };
 
 struct progress {
@@ -36,6 +37,8 @@ struct dialog {
 	size_t			 top;
 	dialog_confirm_fn	 confirm_fn;
 	dialog_choice_fn	 choice_fn;
+	dialog_input_fn		 input_fn;
+	char			 line[256];	/* typed text */
 	void			*arg;
 	struct progress		 progress;
 };
@@ -128,6 +131,7 @@ dialog_draw(struct screen *s, struct tui *t, int top, int height)
 		h = n + (int)shown + 5;
 		break;
 	case DIALOG_PROGRESS:
+	case DIALOG_INPUT:
 		h = n + 6;
 		shown = 0;
 		break;
@@ -150,6 +154,12 @@ dialog_draw(struct screen *s, struct tui *t, int top, int height)
 	case DIALOG_MESSAGE:
 		tui_print(y + h - 2, x + 2, "Entrée : fermer", w - 4,
 		    tui_attr(t, TC_DIALOG) | A_BOLD);
+		break;
+	case DIALOG_INPUT:
+		snprintf(item, sizeof item, "%s_", d->line);
+		tui_print(y + 2 + n, x + 3, item, w - 6, A_REVERSE);
+		tui_print(y + h - 2, x + 2, "Entrée : valider   Échap : "
+		    "annuler", w - 4, tui_attr(t, TC_DIALOG) | A_BOLD);
 		break;
 	case DIALOG_CHOICE:
 		if (d->cursor < d->top)
@@ -203,6 +213,30 @@ dialog_close(struct tui *t)
 	tui_pop(t);
 }
 
+/* Typing into an input dialog; Enter gives the text. */
+static int
+dialog_input_key(struct tui *t, struct dialog *d, wint_t ch, int keycode)
+{
+	dialog_input_fn	 fn = d->input_fn;
+	void		*arg = d->arg;
+	char		*text;
+
+	if ((!keycode && (ch == '\r' || ch == '\n')) ||
+	    (keycode && ch == KEY_ENTER)) {
+		/* The dialog goes before the callback, which may open
+		 * another; the text outlives it. */
+		text = xstrdup(d->line);
+		dialog_close(t);
+		fn(t, text, arg);
+		free(text);
+	} else if ((keycode && ch == KEY_BACKSPACE) ||
+	    (!keycode && (ch == 127 || ch == 8)))
+		utf8_pop(d->line);
+	else if (!keycode)
+		utf8_push(d->line, sizeof d->line, ch);
+	return 1;
+}
+
 static int
 dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 {
@@ -220,6 +254,12 @@ dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 
 			dialog_close(t);
 			fn(t, 0, arg);
+		} else if (d->kind == DIALOG_INPUT) {
+			dialog_input_fn fn = d->input_fn;
+			void *arg = d->arg;
+
+			dialog_close(t);
+			fn(t, NULL, arg);
 		} else if (d->kind == DIALOG_CHOICE) {
 			dialog_choice_fn fn = d->choice_fn;
 			void *arg = d->arg;
@@ -287,6 +327,8 @@ dialog_key(struct screen *s, struct tui *t, wint_t ch, int keycode)
 			free(ticked);
 		}
 		return 1;
+	case DIALOG_INPUT:
+		return dialog_input_key(t, d, ch, keycode);
 	default:
 		return 1;
 	}
@@ -335,6 +377,18 @@ dialog_confirm(struct tui *t, const char *title, const char *text,
 
 	d->yes = xstrdup(yes);
 	d->confirm_fn = fn;
+	d->arg = arg;
+}
+
+void
+dialog_input(struct tui *t, const char *title, const char *text,
+    const char *initial, dialog_input_fn fn, void *arg)
+{
+	struct dialog	*d = dialog_open(t, DIALOG_INPUT, title, text);
+
+	snprintf(d->line, sizeof d->line, "%s", initial != NULL ? initial :
+	    "");
+	d->input_fn = fn;
 	d->arg = arg;
 }
 

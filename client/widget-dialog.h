@@ -1,6 +1,7 @@
 /*
  * Dialogs, as overlays: a confirmation, a message, a choice among items
- * (one, or several with ticks), and a progress bar. Each calls back once
+ * (one, or several with ticks), a line of text to type, and a progress
+ * bar. Each calls back once
  * with the answer and closes itself.
  */
 #ifndef WIDGET_DIALOG_H
@@ -13,6 +14,7 @@ struct tui;
 typedef void (*dialog_confirm_fn)(struct tui *, int yes, void *arg);
 typedef void (*dialog_choice_fn)(struct tui *, int index,
 	    const unsigned char *ticked, void *arg);
+typedef void (*dialog_input_fn)(struct tui *, const char *text, void *arg);
 
 /* Ask; text may hold several lines ('\n'). */
 void	dialog_confirm(struct tui *, const char *title, const char *text,
@@ -24,6 +26,11 @@ void	dialog_choice(struct tui *, const char *title,
 	    const char *const *items, size_t n, int multi,
 	    const unsigned char *ticked, int current, dialog_choice_fn,
 	    void *arg);
+
+/* Type one line, starting from initial (NULL: empty); text is NULL when
+ * cancelled. */
+void	dialog_input(struct tui *, const char *title, const char *text,
+	    const char *initial, dialog_input_fn, void *arg);
 
 struct progress;
 /* A progress bar over the screen; close it with dialog_progress_done. */

@@ -345,6 +345,42 @@ class TestResponsables(TuiCase):
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
 
+    def test_change_the_address_and_resend_the_link(self):
+        S = uai(3359004)
+        self.s.import_rows([
+            line(S, "ATP1", "ATTENTE", "Léa", "ATG1", "ATTENTE", "Anne",
+                 email="anne.attente@example.fr")], "at.csv")
+        d = "dir.at"
+        self.s.add_staff(d, "directeur", [S], "Direction AT")
+        self.s.ctl("notify", "--paper", "--out", os.path.join(
+            self.s.dir, "at.pdf"), "--all", user=d)
+        login = self.s.ctl_json("search", user=d)[0]["login"]
+        # As if the parent had come to the guichet.
+        self.s.psql("update accounts set state = 'attente', email ="
+                    " 'anne.attente@example.fr' where login = '%s'" % login)
+        t = self.ecadm("address", {"ECADM_USER": d, "ECADM_PASSWORD":
+                                   self.s.users[d]}, width=120, height=40)
+        t.wait_for("En cours d'activation")
+        t.keys("E")
+        t.wait_for("Renvoyer le courriel d'activation de ATTENTE Anne")
+        t.keys("Enter")
+        t.wait_for("Courriel d'activation renvoyé à anne.attente@example.fr")
+        first = self.s.mails(login, "activation")
+        self.assertEqual([m[0] for m in first], ["anne.attente@example.fr"])
+        t.keys("M")
+        t.wait_for("anne.attente@example.fr_")
+        for _ in range(len("anne.attente@example.fr")):
+            t.keys("BSpace")
+        t.text("anne.nouvelle@example.fr")
+        t.keys("Enter")
+        t.wait_for("un nouveau lien d'activation part à cette adresse")
+        t.wait_for("anne.nouvelle@example.fr")
+        mails = self.s.mails(login, "activation")
+        self.assertEqual(mails[-1][0], "anne.nouvelle@example.fr")
+        self.assertNotEqual(mails[-1][1]["token"], first[0][1]["token"])
+        t.keys("q")
+        self.assertEqual(self.exit_status(), 0)
+
     def test_reset_from_the_account_card(self):
         S, d = self.school()
         self.s.ctl("notify", "--paper", "--out", os.path.join(
