@@ -82,6 +82,8 @@ url = $dburl
 key_file = $var/secrets/server.key
 [documents]
 guichet_url = http://127.0.0.1:$guichet_port/
+[mail]
+maildir = $var/mail
 EOF2
 	"$build/ecadmd" -c "$var/ecadmd.ini" migrate 2>>"$var/log/ecadmd.log"
 
