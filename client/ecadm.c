@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -125,6 +126,14 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* Without a terminal, curses reads end-of-file forever and the
+	 * loop never waits, so never sees a signal: refuse at once. */
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "ecadm : il faut un terminal ; dans un script, "
+		    "utilisez ecadmctl.\n");
+		settings_free(&s);
+		return EXIT_USAGE;
+	}
 	if (s.password_file != NULL && settings_password(&s, 0,
 	    &cause) == -1) {
 		fprintf(stderr, "ecadm : %s\n", cause);

@@ -305,18 +305,21 @@ class TestGuichet(unittest.TestCase):
 
     def test_first_connection_journey(self):
         s = self.s
-        _, login, _ = s.psql(
-            "select a.login from accounts a join links l using (guardian_id)"
-            " join pupils p on p.id = l.pupil_id join schools sc"
-            " on sc.id = p.school_id where a.state = 'precree'"
-            " and sc.uai = '%s' group by a.login having count(*) = 1"
-            " order by a.login limit 1" % harness.SCHOOL_A)
+        # A school of its own: the demo school's states are other tests'
+        # fixtures.
+        S = harness.uai(3369001)
+        s.import_rows([harness.line(S, "GJP1", "JOURNÉE", "Léonie",
+                                    "GJG1", "JOURNÉE", "Anne",
+                                    born="15/03/2018")], "gj.csv")
+        s.add_staff("dir.gj", "directeur", [S], "Direction GJ")
+        login = s.ctl_json("search", user="dir.gj")[0]["login"]
         self.assertTrue(login)
         out = os.path.join(s.dir, "guichet-notify.pdf")
         res = s.ctl("notify", "--paper", "--out", out, "--login", login,
-                    user="dir.a")
+                    user="dir.gj")
         self.assertEqual(res.returncode, 0, res.stderr)
-        rows = [r for r in s.ctl_json("search", "--query", login)
+        rows = [r for r in s.ctl_json("search", "--query", login,
+                                      user="dir.gj")
                 if r["login"] == login]
         password = rows[0]["password"]
         _, born, _ = s.psql(

@@ -641,6 +641,22 @@ class TestNarrowNames(TuiCase):
         self.assertEqual(self.exit_status(), 0)
 
 
+class TestNoTerminal(TuiCase):
+    def test_refused_without_a_terminal(self):
+        """Without a terminal, curses would read end-of-file forever and
+        ecadm spin deaf to signals: it refuses at once."""
+        res = subprocess.run(
+            [os.path.join(harness.BUILD, "ecadm"), "--server",
+             "127.0.0.1:%d" % self.s.main.port, "--ca",
+             os.path.join(self.s.tls, "ca.crt"), "--user", "dir.a"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            env=dict(self.s.env(), ECADM_PASSWORD=self.s.users["dir.a"],
+                     TERM="xterm"), timeout=20)
+        self.assertEqual(res.returncode, 2, res.stderr)
+        self.assertIn("il faut un terminal", res.stderr)
+        self.assertIsNone(harness.sanitizer_report(res.stderr))
+
+
 class TestLostServer(TuiCase):
     def test_server_stopped_mid_session(self):
         d = harness.Daemon(self.s, "tui-lost", harness.free_port()).start()
