@@ -267,13 +267,13 @@ $(BUILD)/bench/idle-sessions: bench/idle-sessions.c $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
-	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
 
 $(BUILD)/bench/search-load: bench/search-load.c $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
-	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
 
 bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
     $(BUILD)/bench/search-load
