@@ -267,16 +267,31 @@ $(BUILD)/bench/idle-sessions: bench/idle-sessions.c $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
-	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
 
 $(BUILD)/bench/search-load: bench/search-load.c $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,$(COMMON_PKGS)) \
-	    -o $@ $^ $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+
+$(BUILD)/bench/scrypt-baseline: bench/scrypt-baseline.c \
+    $(BUILD)/server/password.o $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Iserver $(ALL_CFLAGS) \
+	    $(call pc_cflags,$(COMMON_PKGS)) -o $@ $(filter %.c %.o,$^) \
+	    $(LDFLAGS) $(call pc_libs,$(COMMON_PKGS))
+
+$(BUILD)/bench/guichet-load: bench/guichet-load.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,libcurl) -o $@ $< \
+	    $(LDFLAGS) $(call pc_libs,libcurl)
 
 bench: deps all $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
-    $(BUILD)/bench/search-load
+    $(BUILD)/bench/search-load $(BUILD)/bench/scrypt-baseline \
+    $(BUILD)/bench/guichet-load
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 bench/bench.py $(BENCH)
 
 STRESS_SRCS	 = bench/stress.c bench/stress-lib.c bench/stress-staff.c \

@@ -40,10 +40,10 @@ main(int argc, char **argv)
 			return 1;
 		}
 		if (token == NULL)
-			r = rpc_call(conns[i], "login", json_pack("{s:s, s:s}",
+			r = rpc_call(conns[i], OP_LOGIN, json_pack("{s:s, s:s}",
 			    "login", argv[3], "password", argv[4]), 60000);
 		else
-			r = rpc_call(conns[i], "resume", json_pack("{s:s}",
+			r = rpc_call(conns[i], OP_RESUME, json_pack("{s:s}",
 			    "token", token), 60000);
 		if (r == NULL || !r->ok) {
 			fprintf(stderr, "session %d: %s\n", i, r != NULL ?
@@ -61,7 +61,7 @@ main(int argc, char **argv)
 		line[0] = '\0';
 	/* Each session still answers. */
 	for (i = 0; i < n; i++) {
-		r = rpc_call(conns[i], "whoami", NULL, 60000);
+		r = rpc_call(conns[i], OP_WHOAMI, NULL, 60000);
 		if (r == NULL || !r->ok) {
 			fprintf(stderr, "session %d lost\n", i);
 			return 1;

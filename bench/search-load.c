@@ -45,7 +45,7 @@ send_search(struct client *c, char **uai, char **name, int nclasses)
 {
 	int	k = rand() % nclasses;
 
-	rpc_send(c->rpc, "search", json_pack("{s:s, s:[s]}", "school",
+	rpc_send(c->rpc, OP_SEARCH, json_pack("{s:s, s:[s]}", "school",
 	    uai[k], "classes", name[k]), NULL, 0);
 	c->sent = now();
 }
@@ -95,9 +95,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "%s\n", cause);
 			return 1;
 		}
-		r = token == NULL ? rpc_call(clients[i].rpc, "login",
+		r = token == NULL ? rpc_call(clients[i].rpc, OP_LOGIN,
 		    json_pack("{s:s, s:s}", "login", argv[3], "password",
-		    argv[4]), 60000) : rpc_call(clients[i].rpc, "resume",
+		    argv[4]), 60000) : rpc_call(clients[i].rpc, OP_RESUME,
 		    json_pack("{s:s}", "token", token), 60000);
 		if (r == NULL || !r->ok) {
 			fprintf(stderr, "session: %s\n", r != NULL ? r->message :
