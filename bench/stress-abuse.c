@@ -87,7 +87,7 @@ mode_reset(char **argv)
 		fprintf(stderr, "stress: reset: %s\n", cause);
 		return 1;
 	}
-	r = rpc_call(rpc, "login", json_pack("{s:s, s:s}", "login", argv[0],
+	r = rpc_call(rpc, OP_LOGIN, json_pack("{s:s, s:s}", "login", argv[0],
 	    "password", argv[1]), CALL_TIMEOUT_MS);
 	if (r == NULL || !r->ok) {
 		fprintf(stderr, "stress: reset: login: %s\n", r != NULL ?

@@ -15,12 +15,13 @@ struct staff {
 /* One call, timed and counted; the reply if it succeeded. *lost is set
  * when the connection broke. */
 static struct rpc_reply *
-staff_call(struct rpc *rpc, const char *op, json_t *args, int *lost)
+staff_call(struct rpc *rpc, enum proto_op which, json_t *args, int *lost)
 {
 	struct rpc_reply	*r;
+	const char		*op = proto_op(which)->name;
 	double			 t = now();
 
-	if ((r = rpc_call(rpc, op, args, CALL_TIMEOUT_MS)) == NULL) {
+	if ((r = rpc_call(rpc, which, args, CALL_TIMEOUT_MS)) == NULL) {
 		count_add(1, "staff.%s.lost", op);
 		fprintf(stderr, "stress: staff %s: %s\n", op, rpc_error(rpc));
 		*lost = 1;
@@ -28,7 +29,7 @@ staff_call(struct rpc *rpc, const char *op, json_t *args, int *lost)
 	}
 	if (!r->ok) {
 		count_add(1, "staff.%s.%s", op, r->code);
-		if (strcmp(r->code, "E_BUSY") != 0)
+		if (r->error != E_BUSY)
 			fprintf(stderr, "stress: staff %s: %s: %s\n", op,
 			    r->code, r->message);
 		rpc_reply_free(r);
@@ -51,7 +52,7 @@ staff_round(struct staff *s, struct rpc *rpc, int *lost)
 
 	if ((cl = class_pick(s->uai, &s->seed)) == NULL)
 		return;
-	r = staff_call(rpc, "search", json_pack("{s:s, s:[s]}", "school",
+	r = staff_call(rpc, OP_SEARCH, json_pack("{s:s, s:[s]}", "school",
 	    cl->uai, "classes", cl->name), lost);
 	if (r == NULL)
 		return;
@@ -71,14 +72,14 @@ staff_round(struct staff *s, struct rpc *rpc, int *lost)
 		count_add(1, "staff.search.no_account");
 		return;
 	}
-	r = staff_call(rpc, "show", json_pack("{s:s, s:s}", "school", cl->uai,
+	r = staff_call(rpc, OP_SHOW, json_pack("{s:s, s:s}", "school", cl->uai,
 	    "login", login), lost);
 	rpc_reply_free(r);
 	if (*lost || !s->notify) {
 		free(login);
 		return;
 	}
-	r = staff_call(rpc, "notify", json_pack("{s:s, s:[s]}", "school",
+	r = staff_call(rpc, OP_NOTIFY, json_pack("{s:s, s:[s]}", "school",
 	    cl->uai, "logins", login), lost);
 	if (r != NULL && (r->blob == NULL || r->blob_len < 5 ||
 	    memcmp(r->blob, "%PDF-", 5) != 0)) {
@@ -119,14 +120,14 @@ staff_main(void *arg)
 		}
 		refused = 0;
 		lost = 0;
-		r = staff_call(rpc, "login", json_pack("{s:s, s:s}", "login",
+		r = staff_call(rpc, OP_LOGIN, json_pack("{s:s, s:s}", "login",
 		    s->login, "password", s->password), &lost);
 		if (r != NULL) {
 			rpc_reply_free(r);
 			for (i = 0; i < STAFF_ROUNDS && !lost && running(); i++)
 				staff_round(s, rpc, &lost);
 			if (!lost)
-				rpc_reply_free(staff_call(rpc, "logout", NULL,
+				rpc_reply_free(staff_call(rpc, OP_LOGOUT, NULL,
 				    &lost));
 		} else if (!lost)
 			nap(200);
