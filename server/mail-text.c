@@ -93,6 +93,7 @@ guichet_link(const char *base, const char *path, const char *token)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	struct buf		 b;
+	char			*link;
 	size_t			 len = strlen(base);
 	const unsigned char	*p;
 
@@ -108,7 +109,10 @@ guichet_link(const char *base, const char *path, const char *token)
 		else
 			buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
 	}
-	return xstrdup(buf_cstr(&b));
+	/* The link holds the token: the working copy goes wiped. */
+	link = xstrdup(buf_cstr(&b));
+	buf_free_secret(&b);
+	return link;
 }
 
 static const char *
@@ -179,7 +183,7 @@ text_token_link(const struct mail_facts *f, struct mail_body *m,
 	body_para(m, intro);
 	url = guichet_link(f->guichet_url, path, f->token);
 	body_link(m, url);
-	free(url);
+	freestr_secret(url);
 	if (f->days > 0) {
 		xasprintf(&s, "Ce lien est valable %d jour%s et ne sert qu'une "
 		    "fois.", f->days, f->days > 1 ? "s" : "");
