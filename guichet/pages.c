@@ -25,8 +25,12 @@ static const char page_css[] =
     "form{background:#fff;padding:1rem;border:1px solid #ddd;"
     "margin:0 0 1rem}"
     "label{display:block;font-weight:bold;margin:.75rem 0 .25rem}"
+    /* No blank band above a form's first field or its error. */
+    "form label:first-of-type,form .error{margin-top:0}"
+    /* 1rem of text in fields: a phone zooms into anything smaller. */
     "input[type=text],input[type=password],input[type=email]{width:100%;"
-    "padding:.6rem;font-size:1rem;border:1px solid #666;border-radius:0}"
+    "min-height:2.75rem;padding:.6rem;font-size:1rem;"
+    "border:1px solid #666;border-radius:0}"
     "input:focus,button:focus,a:focus{outline:3px solid #0a76f6;"
     "outline-offset:2px}"
     ".hint{color:#555;font-size:.9rem;margin:.1rem 0}"
@@ -34,8 +38,14 @@ static const char page_css[] =
     "input[aria-invalid=true]{border:2px solid #ce0500}"
     ".error{border-left:4px solid #ce0500;background:#fee;padding:.5rem 1rem}"
     ".notice{border-left:4px solid #18753c;background:#efe;padding:.5rem 1rem}"
-    "button{margin-top:1rem;padding:.7rem 1.2rem;font-size:1rem;"
-    "background:#000091;color:#fff;border:0;cursor:pointer}"
+    /* Fields and buttons at least 44 px high, a finger's size; on a
+     * phone the button is as wide as the fields above it. */
+    "button{margin-top:1rem;min-height:2.75rem;padding:.7rem 1.2rem;"
+    "font-size:1rem;background:#000091;color:#fff;border:0;"
+    "cursor:pointer}"
+    /* A form of a button alone (Se déconnecter): no band above it. */
+    "form>input[type=hidden]+button{margin-top:0}"
+    "@media (max-width:40rem){button{width:100%}}"
     "a{color:#000091}"
     "ul.links{padding-left:1.2rem}"
     "dl dt{font-weight:bold}dl dd{margin:0 0 .5rem}";
@@ -73,6 +83,30 @@ html_escape(struct buf *b, const char *s)
 		start = s + 1;
 	}
 	buf_add(b, start, s - start);
+}
+
+/*
+ * Text for people, escaped, with the space before : ; ! ? made
+ * non-breaking (U+00A0) as French sets it: on a phone's narrow lines, no
+ * line starts with the colon of "erreurs : corrigez". Not for attribute
+ * values, whose spaces must come back as they were.
+ */
+static void
+html_text(struct buf *b, const char *s)
+{
+	char	*copy, *q;
+
+	q = copy = xmalloc(2 * strlen(s) + 1);
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' && s[1] != '\0' && strchr(":;!?", s[1]) != NULL) {
+			*q++ = '\xc2';
+			*q++ = '\xa0';
+		} else
+			*q++ = *s;
+	}
+	*q = '\0';
+	html_escape(b, copy);
+	free(copy);
 }
 
 void
@@ -122,7 +156,7 @@ void
 page_paragraph(struct gx *gx, const char *text)
 {
 	buf_add_str(&gx->body, "<p>");
-	html_escape(&gx->body, text);
+	html_text(&gx->body, text);
 	buf_add_str(&gx->body, "</p>\n");
 }
 
@@ -141,7 +175,7 @@ void
 page_error_box(struct gx *gx, const char *text)
 {
 	buf_add_str(&gx->body, "<p class=\"error\" role=\"alert\">");
-	html_escape(&gx->body, text);
+	html_text(&gx->body, text);
 	buf_add_str(&gx->body, "</p>\n");
 }
 
@@ -149,7 +183,7 @@ void
 page_notice(struct gx *gx, const char *text)
 {
 	buf_add_str(&gx->body, "<p class=\"notice\" role=\"status\">");
-	html_escape(&gx->body, text);
+	html_text(&gx->body, text);
 	buf_add_str(&gx->body, "</p>\n");
 }
 
@@ -172,12 +206,12 @@ page_input(struct gx *gx, const char *action, const struct page_field *f,
 	buf_add_str(b, "</label>\n");
 	if (f->hint != NULL) {
 		buf_printf(b, "<p class=\"hint\" id=\"%s-aide\">", id);
-		html_escape(b, f->hint);
+		html_text(b, f->hint);
 		buf_add_str(b, "</p>\n");
 	}
 	if (error != NULL) {
 		buf_printf(b, "<p class=\"field-error\" id=\"%s-erreur\">", id);
-		html_escape(b, error);
+		html_text(b, error);
 		buf_add_str(b, "</p>\n");
 	}
 	buf_printf(b, "<input type=\"%s\" id=\"%s\" name=\"%s\"", f->type, id,

@@ -110,9 +110,10 @@ class Guichet:
     client certificate; extra is appended to its INI file."""
 
     def __init__(self, stack, name="guichet", extra="", server_port=None,
-                 threads=2):
+                 threads=2, port=None):
         self.stack = stack
-        self.port = free_port()
+        # port: chosen beforehand when ecadmd must print its address
+        self.port = port or free_port()
         self.config = os.path.join(stack.dir, name + ".ini")
         self.log = os.path.join(stack.dir, name + ".log")
         self.key_file = os.path.join(stack.dir, name + "-csrf.key")
@@ -176,6 +177,9 @@ class Stack:
         # [mail] keys (an SMTP relay) for a stack set up for that.
         self.maildir = os.path.join(self.dir, "mail")
         self.mail_ini = ""
+        # Sections appended to every daemon's INI, set before setup() (a
+        # stack of its own whose [documents] guichet_url is a test's).
+        self.extra_ini = ""
 
     # -- set-up ----------------------------------------------------------
     def env(self, **extra):
@@ -207,10 +211,10 @@ class Stack:
             "peer_ca = %s/peer-ca.crt\n"
             "[database]\nurl = %s\n"
             "[security]\nkey_file = %s/secret.key\nsession_check = %d\n"
-            "[mail]\nmaildir = %s\n%s"
+            "[mail]\nmaildir = %s\n%s%s"
             % (port, self.tls, self.tls, self.tls, self.database_url(),
                self.dir, 10 if self.durable else 0, self.maildir,
-               self.mail_ini))
+               self.mail_ini, self.extra_ini))
 
     def setup(self, demo=True):
         os.makedirs(self.pg_dir)
@@ -340,8 +344,8 @@ class Stack:
 
     def mails(self, login, kind, timeout=30):
         """The mails of that kind for the account, oldest first, as the
-        parent reads them: (recipient, {"token", "login"} as found in the
-        text). Tokens exist in clear nowhere else."""
+        parent reads them: (recipient, {"token", "login", "link"} as found
+        in the text). Tokens exist in clear nowhere else."""
         _, out, _ = self.psql(
             "select o.id || '|' || o.recipient from outbox o join accounts a"
             " on a.id = o.account_id where a.login = '%s' and o.kind = '%s'"
@@ -357,6 +361,9 @@ class Stack:
             m = re.search(r"Votre identifiant : (\S+)", text)
             if m:
                 facts["login"] = m.group(1)
+            m = re.search(r"https?://\S+jeton=\S+", text)
+            if m:
+                facts["link"] = m.group(0)
             found.append((recipient, facts))
         return found
 
