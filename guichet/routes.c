@@ -118,8 +118,9 @@ unavailable(struct gx *gx)
 	    "quelques minutes.", "/", "Revenir à l'accueil");
 }
 
-/* An error of ecadmd as form errors: the details of E_INVALID go next to
- * their fields, anything else above the form. */
+/* An error of ecadmd as form errors: its details go next to their fields
+ * (the checks of E_INVALID, a wrong birth date of E_AUTH), anything else
+ * above the form. */
 static void
 reply_errors(const struct rpc_reply *r, struct form_errors *e)
 {
@@ -127,8 +128,7 @@ reply_errors(const struct rpc_reply *r, struct form_errors *e)
 	const char	*arg, *text;
 	size_t		 i, j;
 
-	if (r->error == E_INVALID && json_is_array(r->details) &&
-	    json_array_size(r->details) > 0) {
+	if (json_is_array(r->details) && json_array_size(r->details) > 0) {
 		json_array_foreach(r->details, i, d) {
 			arg = json_string_value(json_object_get(d, "field"));
 			text = json_string_value(json_object_get(d, "text"));

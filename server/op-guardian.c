@@ -214,7 +214,7 @@ guardian_activate_birth(struct worker *w, struct request *req,
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select birth_date = make_date($2::int, $3::int, $4::int)"
 	    " from pupils where id = $1::bigint");
-	char			 y[16], m[16], d[16];
+	char			 y[16], m[16], d[16], text[128];
 	PGresult		*res;
 	int			 right, left;
 
@@ -242,8 +242,13 @@ guardian_activate_birth(struct worker *w, struct request *req,
 		db_rollback(w->db);
 	switch (guardian_failed(w, req, keys, &left)) {
 	case 0:
-		req_error(req, E_AUTH, "Date de naissance incorrecte : il vous "
-		    "reste %d essai%s.", left, left > 1 ? "s" : "");
+		snprintf(text, sizeof text, "Date de naissance incorrecte : il "
+		    "vous reste %d essai%s.", left, left > 1 ? "s" : "");
+		req_error(req, E_AUTH, "%s", text);
+		/* Said next to the date too: the guichet shows a detail by
+		 * its field. */
+		req->error_details = json_pack("[{s:s, s:s}]", "field",
+		    "birth_date", "text", text);
 		break;
 	case 1:
 		(void)guardian_sessions_end(w->db, gs->id, NULL);

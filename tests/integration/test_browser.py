@@ -275,7 +275,9 @@ class TestBrowserJourney(test_tui.TuiCase):
         self.shot("activation")
 
         # A wrong birth date: ecadmd refuses the whole form (E_AUTH, with
-        # the tries left), said above the form, in view, the rest kept.
+        # the tries left): a line above the form, in view, says to look at
+        # the fields, and the date's error sits next to the date; the rest
+        # is kept.
         email = "helene.martin@example.fr"
         self.fill("nouveau_mot_de_passe", PASSWORD)
         self.fill("confirmation", PASSWORD)
@@ -285,13 +287,22 @@ class TestBrowserJourney(test_tui.TuiCase):
         self.wait_for_title("Activer votre compte")
         self.shot("activation-date-fausse")
         alert = d.find_element(By.CSS_SELECTOR, "form [role=alert]")
-        self.assertRegex(alert.text, r"^Date de naissance incorrecte\s: il "
-                         r"vous reste \d+ essais?\.$")
         self.assertTrue(alert.is_displayed())
-        # French spacing: the colon never starts a line of its own.
-        self.assertIn("incorrecte\xa0:", alert.get_attribute("textContent"))
+        self.assertIn("corrigez les champs signalés", alert.text)
         self.assertLess(alert.rect["y"] + alert.rect["height"], HEIGHT,
                         "the error is not on the first screen")
+        error = d.find_element(By.ID, "activation-date_naissance-erreur")
+        field = d.find_element(By.NAME, "date_naissance")
+        self.assertRegex(error.text, r"^Date de naissance incorrecte\s: il "
+                         r"vous reste \d+ essais?\.$")
+        # French spacing: the colon never starts a line of its own.
+        self.assertIn("incorrecte\xa0:", error.get_attribute("textContent"))
+        self.assertIn(error.get_attribute("id"),
+                      field.get_attribute("aria-describedby").split())
+        self.assertEqual(field.get_attribute("aria-invalid"), "true")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                         field)
+        self.shot("activation-date-fausse-champ", scrolled=True)
         self.assertEqual(d.find_element(By.NAME, "courriel")
                          .get_attribute("value"), email)
         self.assertEqual(d.find_element(By.NAME, "date_naissance")
