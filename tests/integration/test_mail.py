@@ -8,6 +8,7 @@ import email
 import email.policy
 import glob
 import os
+import ssl
 import threading
 import time
 import unittest
@@ -17,6 +18,7 @@ from harness import line, uai
 
 try:
     from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
 except ImportError:		# tools/deps.sh installs python3-aiosmtpd
     Controller = None
 
@@ -261,3 +263,82 @@ class TestSmtp(MailCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SecureRelay(Relay):
+    """A relay that takes mail only after STARTTLS and a login, and says
+    how each message came."""
+
+    def __init__(self, port, certificate, key, login, password):
+        super().__init__(port)
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(certificate, key)
+        self.login, self.password = login, password
+        self.sessions = []
+
+    def authenticate(self, server, session, envelope, mechanism, data):
+        ok = (getattr(data, "login", None) == self.login.encode() and
+              getattr(data, "password", None) == self.password.encode())
+        return AuthResult(success=ok)
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.sessions.append((session.ssl is not None,
+                                  session.authenticated))
+        return await super().handle_DATA(server, session, envelope)
+
+    def start(self):
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port,
+            tls_context=self.context, require_starttls=True,
+            authenticator=self.authenticate, auth_require_tls=True)
+        self.controller.start()
+
+
+@unittest.skipIf(Controller is None, "aiosmtpd is not installed")
+class TestSmtpStartTls(MailCase):
+    """smtp_starttls, smtp_ca, smtp_user and smtp_password_file against a
+    relay that requires STARTTLS then a login."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.s = harness.Stack()
+        port = harness.free_port()
+        secret = os.path.join(cls.s.dir, "relay.password")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            f.write("Relais-2026\n")
+        cls.s.mail_ini = ("smtp_url = smtp://127.0.0.1:%d\n"
+                          "smtp_starttls = yes\nsmtp_ca = %s\n"
+                          "smtp_user = ecadm\nsmtp_password_file = %s\n"
+                          "retry_base = 1\n"
+                          % (port, os.path.join(cls.s.tls, "ca.crt"), secret))
+        try:
+            cls.s.setup(demo=False)
+        except Exception:
+            cls.s.teardown()
+            raise
+        # The stack's certificate (localhost, 127.0.0.1) serves the relay.
+        cls.relay = SecureRelay(port, os.path.join(cls.s.tls, "server.crt"),
+                                os.path.join(cls.s.tls, "server.key"),
+                                "ecadm", "Relais-2026")
+        cls.relay.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.relay.stop()
+        cls.s.teardown()
+
+    def test_sent_over_tls_after_login(self):
+        S, director = self.school(family)
+        res = self.notify_email(director, "--all")
+        login = res["notified"][0]["login"]
+        row = self.search_row(director, login)
+        msg = wait_for("the relay to receive it",
+                       lambda: self.relay.to(row["email"]), timeout=60)
+        self.assertIn(row["password"],
+                      msg.get_body(("plain",)).get_content())
+        with self.relay.lock:
+            self.assertTrue(self.relay.sessions)
+            self.assertTrue(all(tls and auth for tls, auth in
+                                self.relay.sessions), self.relay.sessions)
