@@ -388,7 +388,7 @@ int
 http_start(char **cause)
 {
 	static struct sockaddr_storage	 ss;
-	unsigned			 flags;
+	unsigned			 flags, per_ip;
 
 	if (http_listen_addr(guichet_cfg.listen, &ss, cause) == -1)
 		return -1;
@@ -403,13 +403,16 @@ http_start(char **cause)
 			return -1;
 		flags |= MHD_USE_TLS;
 	}
+	/* Behind the proxy every parent comes from its address: a limit
+	 * per address would cap the proxy, which limits its own clients. */
+	per_ip = guichet_cfg.trusted_proxy != NULL ? 0 : 50;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    http_handler, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)guichet_cfg.threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)50,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    https_cert_pem != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 	    https_cert_pem,
