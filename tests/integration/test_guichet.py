@@ -7,7 +7,9 @@ import html.parser
 import http.client
 import os
 import re
+import socket
 import ssl
+import time
 import unittest
 import urllib.parse
 
@@ -248,6 +250,34 @@ class TestGuichet(unittest.TestCase):
         self.assertIn("; Secure", cookie)
         self.assertIn("HttpOnly", cookie)
         self.assertIn("from 203.0.113.9", proxied.read_log())
+
+    def test_connections_per_address(self):
+        """50 connections at once from one address, unless that address is
+        the proxy every parent comes through."""
+        def status_with_idle(g, n):
+            idle = [socket.create_connection(("127.0.0.1", g.port))
+                    for _ in range(n)]
+            try:
+                time.sleep(0.3)
+                conn = http.client.HTTPConnection("127.0.0.1", g.port,
+                                                  timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    return conn.getresponse().status
+                except (ConnectionError, http.client.HTTPException,
+                        OSError):
+                    return None
+                finally:
+                    conn.close()
+            finally:
+                for sock in idle:
+                    sock.close()
+
+        self.assertIsNone(status_with_idle(self.g, 50))
+        proxied = harness.Guichet(self.s, name="guichet-many",
+                                  extra="trusted_proxy = 127.0.0.1\n").start()
+        self.others.append(proxied)
+        self.assertEqual(status_with_idle(proxied, 60), 200)
 
     def test_https_directly(self):
         g = harness.Guichet(self.s, name="guichet-https", extra=(
