@@ -385,13 +385,25 @@ widget_table_cell(struct widget_table *w, json_t *row, int c, int y, int x,
 		tui_print(y, x, text, width, attr);
 }
 
-/* The columns from first on, at left, on line y (cw: their widths). */
+/*
+ * The row at view index i on line y of the table drawn at x, width cells
+ * wide: the cursor's highlight, its checkbox, then its columns from first
+ * on, at left (cw: their widths).
+ */
 static void
-widget_table_row(struct widget_table *w, struct tui *t, json_t *row,
-    int selected, int first, int y, int left, int right, const int *cw)
+widget_table_row(struct widget_table *w, struct tui *t, size_t i, int first,
+    int y, int x, int width, int left, const int *cw)
 {
-	int	c, cx, attr;
+	json_t	*row = json_array_get(w->rows, w->view[i]);
+	int	 c, cx, attr, selected = i == w->cursor;
+	int	 right = x + width;
 
+	if (selected)
+		tui_print(y, x, "", width, tui_attr(t, TC_SELECTED));
+	if (w->checkboxes)
+		tui_print(y, x, w->checked[w->view[i]] ? "[x]" : "[ ]",
+		    CHECK_W, selected ? tui_attr(t, TC_SELECTED) :
+		    (int)A_NORMAL);
 	for (c = first, cx = left; c < w->ncolumns && cx < right; c++) {
 		if (cw[c] == 0)
 			continue;	/* a column the screen had no room for */
@@ -531,7 +543,7 @@ widget_table_draw_groups(struct widget_table *w, struct tui *t, int y,
 {
 	size_t	i;
 	int	line, left = x + (w->checkboxes ? CHECK_W + 1 : 0), rows = 0;
-	int	sel, indent = w->checkboxes ? 0 : GROUP_INDENT;
+	int	indent = w->checkboxes ? 0 : GROUP_INDENT;
 
 	height--;			/* the header */
 	if (w->cursor < w->top)
@@ -551,18 +563,9 @@ widget_table_draw_groups(struct widget_table *w, struct tui *t, int y,
 			widget_table_heading(w, t, i, y + 1 + line++, x,
 			    x + width);
 		}
-		sel = i == w->cursor;
-		if (sel)
-			tui_print(y + 1 + line, x, "", width,
-			    tui_attr(t, TC_SELECTED));
-		if (w->checkboxes)
-			tui_print(y + 1 + line, x, w->checked[w->view[i]] ?
-			    "[x]" : "[ ]", CHECK_W, sel ?
-			    tui_attr(t, TC_SELECTED) : (int)A_NORMAL);
 		w->lines[line] = (long)i;
-		widget_table_row(w, t, json_array_get(w->rows, w->view[i]),
-		    sel, w->ngroup, y + 1 + line++, left + indent, x + width,
-		    cw);
+		widget_table_row(w, t, i, w->ngroup, y + 1 + line++, x, width,
+		    left + indent, cw);
 		rows++;
 	}
 	w->nlines = line;
@@ -575,7 +578,7 @@ widget_table_draw_flat(struct widget_table *w, struct tui *t, int y, int x,
     int height, int width, const int *cw)
 {
 	size_t	i;
-	int	line, left = x + (w->checkboxes ? CHECK_W + 1 : 0), sel;
+	int	line, left = x + (w->checkboxes ? CHECK_W + 1 : 0);
 
 	w->page = height - 1;
 	if (w->cursor < w->top)
@@ -585,17 +588,8 @@ widget_table_draw_flat(struct widget_table *w, struct tui *t, int y, int x,
 	widget_table_header(w, t, y, x, width, left, 0, 0, cw);
 	for (line = 0, i = w->top; line < w->page && i < w->nview;
 	    line++, i++) {
-		sel = i == w->cursor;
-		if (sel)
-			tui_print(y + 1 + line, x, "", width,
-			    tui_attr(t, TC_SELECTED));
-		if (w->checkboxes)
-			tui_print(y + 1 + line, x, w->checked[w->view[i]] ?
-			    "[x]" : "[ ]", CHECK_W, sel ?
-			    tui_attr(t, TC_SELECTED) : (int)A_NORMAL);
 		w->lines[line] = (long)i;
-		widget_table_row(w, t, json_array_get(w->rows, w->view[i]),
-		    sel, 0, y + 1 + line, left, x + width, cw);
+		widget_table_row(w, t, i, 0, y + 1 + line, x, width, left, cw);
 	}
 	w->nlines = line;
 }
