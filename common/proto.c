@@ -3,6 +3,7 @@
 
 #include <openssl/sha.h>
 
+#include "hex.h"
 #include "log.h"
 #include "proto.h"
 
@@ -271,14 +272,8 @@ proto_reply_error(json_int_t id, enum proto_error e, const char *message)
 void
 proto_sha256_hex(const void *p, size_t len, char out[65])
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 md[SHA256_DIGEST_LENGTH];
-	int			 i;
+	unsigned char	md[SHA256_DIGEST_LENGTH];
 
 	SHA256(p, len, md);
-	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	hex_encode(md, sizeof md, out);
 }

@@ -20,6 +20,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "guichet.h"
 #include "log.h"
 #include "valid.h"
@@ -29,18 +30,6 @@
 #define FORM_FIELDS_MAX	32
 
 static unsigned char	csrf_key[CSRF_KEY_LEN];
-
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode one percent-encoded part ('+' is a space); NULL if malformed. */
 static char *
@@ -244,14 +233,12 @@ csrf_token(const char *binding)
 	unsigned char	 mac[EVP_MAX_MD_SIZE];
 	unsigned int	 len = 0;
 	char		*out;
-	unsigned	 i;
 
 	if (HMAC(EVP_sha256(), csrf_key, sizeof csrf_key,
 	    (const unsigned char *)binding, strlen(binding), mac, &len) == NULL)
 		fatalx("no HMAC or random bytes from OpenSSL");
 	out = xmalloc(2 * len + 1);
-	for (i = 0; i < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+	hex_encode(mac, len, out);
 	return out;
 }
 
@@ -275,12 +262,10 @@ csrf_random_id(void)
 {
 	unsigned char	 id[16];
 	char		*out;
-	size_t		 i;
 
 	if (RAND_bytes(id, sizeof id) != 1)
 		fatalx("no HMAC or random bytes from OpenSSL");
 	out = xmalloc(2 * sizeof id + 1);
-	for (i = 0; i < sizeof id; i++)
-		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	hex_encode(id, sizeof id, out);
 	return out;
 }

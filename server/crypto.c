@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "crypto.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -213,30 +214,12 @@ crypto_open_totp(int64_t staff_id, const unsigned char *in, size_t len)
 char *
 crypto_bytea_hex(const unsigned char *p, size_t len)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	char			*s = xmalloc(2 * len + 3);
-	size_t			 i;
+	char	*s = xmalloc(2 * len + 3);
 
 	s[0] = '\\';
 	s[1] = 'x';
-	for (i = 0; i < len; i++) {
-		s[2 + 2 * i] = hex[p[i] >> 4];
-		s[3 + 2 * i] = hex[p[i] & 0xf];
-	}
-	s[2 + 2 * len] = '\0';
+	hex_encode(p, len, s + 2);
 	return s;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 unsigned char *

@@ -11,8 +11,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "db.h"
 #include "guardian.h"
@@ -21,34 +19,6 @@
 #include "server.h"
 #include "valid.h"
 #include "xmalloc.h"
-
-/* A new token in hex (65 bytes) and its digest as a bytea literal. */
-static void
-guardian_token_new(char *token, char hash[67])
-{
-	unsigned char	raw[32];
-	size_t		i;
-
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		fatalx("RAND_bytes failed");
-	for (i = 0; i < sizeof raw; i++)
-		snprintf(token + 2 * i, 3, "%02x", raw[i]);
-	OPENSSL_cleanse(raw, sizeof raw);
-	guardian_token_hash(token, hash);
-}
-
-void
-guardian_token_hash(const char *token, char hash[67])
-{
-	unsigned char	md[SHA256_DIGEST_LENGTH];
-	size_t		i;
-
-	SHA256((const unsigned char *)token, strlen(token), md);
-	hash[0] = '\\';
-	hash[1] = 'x';
-	for (i = 0; i < sizeof md; i++)
-		snprintf(hash + 2 + 2 * i, 3, "%02x", md[i]);
-}
 
 void
 guardian_keys(struct guardian_keys *k, const char *login, const char *addr)
@@ -184,9 +154,9 @@ guardian_session_open(struct worker *w, const char *account_id,
 	    "insert into guardian_sessions (token_hash, account_id, stage,"
 	    " pupil_id) values ($1::bytea, $2::bigint, $3, $4::bigint)");
 	PGresult		*res;
-	char			 hash[67];
+	char			 hash[TOKEN_HASH_LEN];
 
-	guardian_token_new(token, hash);
+	token_new(token, hash);
 	if ((res = db_queryv(w->db, &stmt, hash, account_id, stage,
 	    pupil_id)) == NULL)
 		return -1;
@@ -212,12 +182,12 @@ guardian_session_get(struct worker *w, struct request *req,
 	enum { GS_ID, GS_ACCOUNT, GS_PUPIL, GS_LOGIN };
 	const char		*token;
 	PGresult		*res;
-	char			 hash[67];
+	char			 hash[TOKEN_HASH_LEN];
 
 	memset(gs, 0, sizeof *gs);
 	if ((token = req_arg_str(req, "session", 1)) == NULL)
 		return -1;
-	guardian_token_hash(token, hash);
+	token_hash_literal(token, hash);
 	if ((res = db_queryv(w->db, &stmt, hash, stage,
 	    GUARDIAN_SESSION_IDLE)) == NULL) {
 		req_db_error(req, w->db);
@@ -278,9 +248,9 @@ guardian_link_issue(struct db *db, const char *account_id, const char *kind,
 	    " new_email, expires_at) values ($1::bigint, $2, $3::bytea, $4,"
 	    " now() + make_interval(hours => $5::int))");
 	PGresult		*res;
-	char			 hash[67], h[16];
+	char			 hash[TOKEN_HASH_LEN], h[16];
 
-	guardian_token_new(token, hash);
+	token_new(token, hash);
 	snprintf(h, sizeof h, "%d", hours);
 	if ((res = db_queryv(db, &stmt, account_id, kind)) == NULL)
 		return -1;
@@ -296,7 +266,7 @@ int
 guardian_activation_send(struct db *db, const char *account_id,
     const char *login, const char *email)
 {
-	char	token[65];
+	char	token[TOKEN_LEN];
 	int	rc;
 
 	rc = guardian_link_issue(db, account_id, "activation",
@@ -322,10 +292,10 @@ guardian_link_take(struct worker *w, struct request *req, const char *token,
 	enum { LINK_ID, LINK_ACCOUNT, LINK_EXPIRED, LINK_LOGIN, LINK_STATE,
 	    LINK_EMAIL };
 	PGresult		*res;
-	char			 hash[67];
+	char			 hash[TOKEN_HASH_LEN];
 
 	memset(l, 0, sizeof *l);
-	guardian_token_hash(token, hash);
+	token_hash_literal(token, hash);
 	if ((res = db_queryv(w->db, &stmt, hash, kind)) == NULL) {
 		req_db_error(req, w->db);
 		return -1;

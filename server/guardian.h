@@ -63,9 +63,6 @@ struct guardian_link {
 	char	*new_email;		/* email_change links */
 };
 
-/* The SHA-256 of a token as a bytea literal ("\\x" and 64 hex). */
-void	 guardian_token_hash(const char *token, char hash[67]);
-
 /* The keys of a login (case folded) and an address (NULL: none). */
 void	 guardian_keys(struct guardian_keys *, const char *login,
 	    const char *addr);

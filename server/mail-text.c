@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "buf.h"
 #include "mail.h"
 #include "xmalloc.h"
@@ -337,7 +338,6 @@ mail_text_compose(const struct mail_facts *f, struct buf *out, char **cause)
 	unsigned char		 rnd[12];
 	char			 boundary[40];
 	const char		*subject;
-	size_t			 i;
 
 	buf_init(&m.text);
 	buf_init(&m.html);
@@ -356,8 +356,7 @@ mail_text_compose(const struct mail_facts *f, struct buf *out, char **cause)
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		memset(rnd, 0x5a, sizeof rnd);
 	memcpy(boundary, "=_ecadm_", 8);
-	for (i = 0; i < sizeof rnd; i++)
-		snprintf(boundary + 8 + 2 * i, 3, "%02x", rnd[i]);
+	hex_encode(rnd, sizeof rnd, boundary + 8);
 
 	buf_printf(out, "From: %s\r\nTo: <%s>\r\n", f->from, f->to);
 	add_subject(out, subject);

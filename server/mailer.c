@@ -34,6 +34,7 @@
 
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "account.h"
 #include "buf.h"
 #include "db.h"
@@ -106,12 +107,10 @@ mailer_message_id(const char *id, const char *from)
 {
 	unsigned char	 rnd[8];
 	char		*addr = mail_address(from), *at, *mid, hex[17];
-	size_t		 i;
 
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		fatalx("RAND_bytes");
-	for (i = 0; i < sizeof rnd; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	hex_encode(rnd, sizeof rnd, hex);
 	at = strchr(addr, '@');
 	xasprintf(&mid, "%s.%s@%s", id, hex, at != NULL ? at + 1 :
 	    "ecadm.invalid");

@@ -225,7 +225,7 @@ op_guardian_email(struct worker *w, struct request *req)
 	struct guardian_session	 gs;
 	const char		*email, *cause;
 	json_t			*details = NULL;
-	char			 token[65];
+	char			 token[TOKEN_LEN];
 
 	if ((email = req_arg_str(req, "email", 1)) == NULL)
 		return;
@@ -346,7 +346,7 @@ op_guardian_forgot_password(struct worker *w, struct request *req)
 	enum { FORGOT_ID, FORGOT_LOGIN, FORGOT_EMAIL };
 	const char		*login, *email, *addr;
 	PGresult		*res;
-	char			 token[65];
+	char			 token[TOKEN_LEN];
 	int			 rc = 0;
 
 	login = req_arg_str(req, "login", 1);

@@ -103,7 +103,7 @@ guardian_login_open(struct worker *w, struct request *req, PGresult *res,
 	    "update accounts set last_access_at = now() where id = $1::bigint");
 	const char		*id = db_get(res, 0, FIND_ID);
 	int			 activation = strcmp(stage, "activation") == 0;
-	char			 token[65];
+	char			 token[TOKEN_LEN];
 	PGresult		*r;
 
 	if (db_begin(w->db) == -1 ||
@@ -391,11 +391,11 @@ op_guardian_logout(struct worker *w, struct request *req)
 	    " where token_hash = $1::bytea and ended_at is null");
 	const char		*token;
 	PGresult		*res;
-	char			 hash[67];
+	char			 hash[TOKEN_HASH_LEN];
 
 	if ((token = req_arg_str(req, "session", 1)) == NULL)
 		return;
-	guardian_token_hash(token, hash);
+	token_hash_literal(token, hash);
 	if ((res = db_queryv(w->db, &stmt, hash)) == NULL) {
 		req_db_error(req, w->db);
 		return;

@@ -195,6 +195,12 @@ int	 session_refresh(struct worker *, struct request *);
  * one cut to its /64, an IPv4-mapped one as IPv4. */
 #define SESSION_ADDR_KEY_LEN	64
 void	 session_addr_key(const char *addr, char out[SESSION_ADDR_KEY_LEN]);
+/* A new random token in hex, for a client to hold, and the bytea literal
+ * of its SHA-256 ("\x<hex>"), the only form a database keeps. */
+#define TOKEN_LEN	(2 * 32 + 1)
+#define TOKEN_HASH_LEN	(2 + 2 * 32 + 1)
+void	 token_new(char token[TOKEN_LEN], char hash[TOKEN_HASH_LEN]);
+void	 token_hash_literal(const char *token, char hash[TOKEN_HASH_LEN]);
 /* Forget cached sessions of that staff member (they are disabled). */
 void	 gate_revoke_staff(int staff_id);
 

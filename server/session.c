@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "hex.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -69,22 +70,20 @@ gate_revoke_staff(int staff_id)
 	atomic_fetch_add(&session_epoch, 1);
 }
 
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
+void
+token_new(char token[TOKEN_LEN], char hash[TOKEN_HASH_LEN])
 {
-	static const char	hex[] = "0123456789abcdef";
-	size_t			i;
+	unsigned char	raw[32];
 
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0xf];
-	}
-	out[2 * len] = '\0';
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		fatalx("RAND_bytes failed");
+	hex_encode(raw, sizeof raw, token);
+	OPENSSL_cleanse(raw, sizeof raw);
+	token_hash_literal(token, hash);
 }
 
-/* The bytea literal of a token's SHA-256, for queries: "\x<hex>". */
-static void
-token_hash_literal(const char *token, char out[2 + 64 + 1])
+void
+token_hash_literal(const char *token, char out[TOKEN_HASH_LEN])
 {
 	unsigned char	md[SHA256_DIGEST_LENGTH];
 
@@ -396,16 +395,13 @@ login_start(struct worker *w, struct request *req,
 	    " insert into staff_sessions (staff_id, token_hash, channel)"
 	    " select id, $2::bytea, $3::text from ok returning id");
 	enum { START_SESSION };
-	unsigned char		 raw[32];
-	char			 token[65], hash[67], stepbuf[24];
+	char			 token[TOKEN_LEN], hash[TOKEN_HASH_LEN];
+	char			 stepbuf[24];
 	PGresult		*ins;
 	struct session		*s;
 	int			 done = -1;
 
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		fatalx("RAND_bytes failed");
-	hex_encode(raw, sizeof raw, token);
-	token_hash_literal(token, hash);
+	token_new(token, hash);
 	snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)a->step);
 	if ((ins = db_queryv(w->db, &start, a->staff_id, hash, req->channel,
 	    a->totp ? stepbuf : NULL)) == NULL) {
@@ -429,7 +425,6 @@ login_start(struct worker *w, struct request *req,
 	req->new_session = s;
 	done = 1;
 out:
-	OPENSSL_cleanse(raw, sizeof raw);
 	OPENSSL_cleanse(token, sizeof token);
 	return done;
 }
