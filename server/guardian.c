@@ -280,7 +280,7 @@ guardian_activation_send(struct db *db, const char *account_id,
 
 int
 guardian_link_take(struct worker *w, struct request *req, const char *token,
-    const char *kind, struct guardian_link *l)
+    const char *kind, const char *state, struct guardian_link *l)
 {
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select t.id, t.account_id, t.expires_at < now(), a.login,"
@@ -313,11 +313,16 @@ guardian_link_take(struct worker *w, struct request *req, const char *token,
 		guardian_field_error(&req->error_details, "token", "expired");
 		return -1;
 	}
+	if (strcmp(db_get(res, 0, LINK_STATE), state) != 0) {
+		PQclear(res);
+		req_error(req, E_NOT_FOUND, "Ce lien n'est pas valable ou a "
+		    "déjà servi.");
+		return -1;
+	}
 	snprintf(l->id, sizeof l->id, "%s", db_get(res, 0, LINK_ID));
 	snprintf(l->account_id, sizeof l->account_id, "%s",
 	    db_get(res, 0, LINK_ACCOUNT));
 	l->login = xstrdup(db_get(res, 0, LINK_LOGIN));
-	l->state = xstrdup(db_get(res, 0, LINK_STATE));
 	if (db_get(res, 0, LINK_EMAIL) != NULL)
 		l->new_email = xstrdup(db_get(res, 0, LINK_EMAIL));
 	PQclear(res);
@@ -341,7 +346,6 @@ void
 guardian_link_clear(struct guardian_link *l)
 {
 	free(l->login);
-	free(l->state);
 	free(l->new_email);
 	memset(l, 0, sizeof *l);
 }

@@ -59,7 +59,6 @@ struct guardian_link {
 	char	 id[24];
 	char	 account_id[24];
 	char	*login;
-	char	*state;
 	char	*new_email;		/* email_change links */
 };
 
@@ -99,10 +98,13 @@ int	 guardian_link_issue(struct db *, const char *account_id,
 /* A new activation link and its mail. In the caller's transaction. */
 int	 guardian_activation_send(struct db *, const char *account_id,
 	    const char *login, const char *email);
-/* Find and lock the live link of that kind: -1 with E_NOT_FOUND, E_INVALID
- * (expired, with details) or the database error set. In a transaction. */
+/* Find and lock the live link of that kind, for an account in that state
+ * (one that moved on since the link was mailed makes it as good as used):
+ * -1 with E_NOT_FOUND, E_INVALID (expired, with details) or the database
+ * error set. In a transaction. */
 int	 guardian_link_take(struct worker *, struct request *,
-	    const char *token, const char *kind, struct guardian_link *);
+	    const char *token, const char *kind, const char *state,
+	    struct guardian_link *);
 int	 guardian_link_spend(struct db *, const char *link_id);
 void	 guardian_link_clear(struct guardian_link *);
 

@@ -23,14 +23,6 @@
 #include "valid.h"
 #include "xmalloc.h"
 
-/* The answer to a link whose account moved on since it was mailed. */
-static void
-guardian_link_stale(struct request *req)
-{
-	req_error(req, E_NOT_FOUND, "Ce lien n'est pas valable ou a déjà "
-	    "servi.");
-}
-
 /* Begin a transaction in the guichet's name; -1 with the error set. */
 static int
 guardian_begin(struct worker *w, struct request *req)
@@ -58,12 +50,9 @@ op_guardian_confirm(struct worker *w, struct request *req)
 		return;
 	if (guardian_begin(w, req) == -1)
 		return;
-	if (guardian_link_take(w, req, token, "activation", &l) == -1)
+	if (guardian_link_take(w, req, token, "activation", "attente",
+	    &l) == -1)
 		goto fail;
-	if (strcmp(l.state, "attente") != 0) {
-		guardian_link_stale(req);
-		goto fail;
-	}
 	id = strtoll(l.account_id, NULL, 10);
 	if (account_transition(w->db, &id, 1, "active", "activation_confirmed",
 	    NULL, "lien d'activation suivi") != 1 ||
@@ -268,12 +257,9 @@ op_guardian_email_confirm(struct worker *w, struct request *req)
 		return;
 	if (guardian_begin(w, req) == -1)
 		return;
-	if (guardian_link_take(w, req, token, "email_change", &l) == -1)
+	if (guardian_link_take(w, req, token, "email_change", "active",
+	    &l) == -1)
 		goto fail;
-	if (strcmp(l.state, "active") != 0) {
-		guardian_link_stale(req);
-		goto fail;
-	}
 	if (guardian_event(w->db, GUARDIAN_ACTOR, GUARDIAN_CHANNEL, 0,
 	    l.account_id, "email_change", l.new_email) == -1 ||
 	    (res = db_queryv(w->db, &stmt, l.account_id, l.new_email)) ==
@@ -404,12 +390,9 @@ op_guardian_reset_password(struct worker *w, struct request *req)
 	if (guardian_fields_refuse(req, details) == -1 ||
 	    guardian_begin(w, req) == -1)
 		return;
-	if (guardian_link_take(w, req, token, "password", &l) == -1)
+	if (guardian_link_take(w, req, token, "password", "active",
+	    &l) == -1)
 		goto fail;
-	if (strcmp(l.state, "active") != 0) {
-		guardian_link_stale(req);
-		goto fail;
-	}
 	if ((hash = password_hash(password)) == NULL) {
 		req_error(req, E_INTERNAL, NULL);
 		goto fail;
