@@ -208,42 +208,44 @@ card_mail(struct card *c, const json_t *x)
 	    card_str0(x, "to"), how);
 }
 
-void
-card_build(struct card *c, const json_t *show)
+/* A letter handed over: when, what, by whom. */
+static void
+card_letter(struct card *c, const json_t *x)
+{
+	card_entry(c, "%s  %s (par %s)", card_str(x, "at"), card_str(x,
+	    "kind"), card_str(x, "by"));
+}
+
+/* A titled section, an entry an item of the list, or "(aucun)". */
+static void
+card_section(struct card *c, const char *title, const json_t *list,
+    void (*entry)(struct card *, const json_t *))
 {
 	const json_t	*x;
 	size_t		 i;
 
+	card_add(c, title, NULL);
+	json_array_foreach(list, i, x)
+		entry(c, x);
+	if (json_array_size(list) == 0)
+		card_entry(c, "%s", "(aucun)");
+}
+
+void
+card_build(struct card *c, const json_t *show)
+{
 	memset(c, 0, sizeof *c);
 	card_fields(c, show);
-
-	card_add(c, "Enfants", NULL);
-	json_array_foreach(json_object_get(show, "children"), i, x)
-		card_child(c, x);
-	if (json_array_size(json_object_get(show, "children")) == 0)
-		card_entry(c, "%s", "(aucun)");
-
-	card_add(c, "Courriers remis", NULL);
-	json_array_foreach(json_object_get(show, "letters"), i, x)
-		card_entry(c, "%s  %s (par %s)", card_str(x, "at"),
-		    card_str(x, "kind"), card_str(x, "by"));
-	if (json_array_size(json_object_get(show, "letters")) == 0)
-		card_entry(c, "%s", "(aucun)");
-
+	card_section(c, "Enfants", json_object_get(show, "children"),
+	    card_child);
+	card_section(c, "Courriers remis", json_object_get(show, "letters"),
+	    card_letter);
 	/* From a server that sends mail: what went to this account. */
-	if (json_object_get(show, "mails") != NULL) {
-		card_add(c, "Courriels", NULL);
-		json_array_foreach(json_object_get(show, "mails"), i, x)
-			card_mail(c, x);
-		if (json_array_size(json_object_get(show, "mails")) == 0)
-			card_entry(c, "%s", "(aucun)");
-	}
-
-	card_add(c, "Historique", NULL);
-	json_array_foreach(json_object_get(show, "events"), i, x)
-		card_event(c, x);
-	if (json_array_size(json_object_get(show, "events")) == 0)
-		card_entry(c, "%s", "(aucun)");
+	if (json_object_get(show, "mails") != NULL)
+		card_section(c, "Courriels", json_object_get(show, "mails"),
+		    card_mail);
+	card_section(c, "Historique", json_object_get(show, "events"),
+	    card_event);
 }
 
 void
