@@ -243,8 +243,10 @@ tui_state_label(json_t *row)
 	return s != NULL ? s->label : NULL;
 }
 
-void
-tui_print(int y, int x, const char *s, int width, int attr)
+/* tui_print and tui_print_name: the text fitted to width, as a name or
+ * not. */
+static void
+tui_put(int y, int x, const char *s, int width, int attr, int name)
 {
 	char	*cell;
 
@@ -252,7 +254,9 @@ tui_print(int y, int x, const char *s, int width, int attr)
 		return;
 	if (x + width > COLS)
 		width = COLS - x;
-	cell = utf8_fit(s != NULL ? s : "", width, 0);
+	if (s == NULL)
+		s = "";
+	cell = name ? utf8_fit_name(s, width) : utf8_fit(s, width, 0);
 	attron(attr);
 	mvaddstr(y, x, cell);
 	attroff(attr);
@@ -260,19 +264,15 @@ tui_print(int y, int x, const char *s, int width, int attr)
 }
 
 void
+tui_print(int y, int x, const char *s, int width, int attr)
+{
+	tui_put(y, x, s, width, attr, 0);
+}
+
+void
 tui_print_name(int y, int x, const char *s, int width, int attr)
 {
-	char	*cell;
-
-	if (width <= 0 || y < 0 || y >= LINES || x >= COLS)
-		return;
-	if (x + width > COLS)
-		width = COLS - x;
-	cell = utf8_fit_name(s != NULL ? s : "", width);
-	attron(attr);
-	mvaddstr(y, x, cell);
-	attroff(attr);
-	free(cell);
+	tui_put(y, x, s, width, attr, 1);
 }
 
 void
