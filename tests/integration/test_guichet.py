@@ -254,10 +254,22 @@ class TestGuichet(unittest.TestCase):
     def test_connections_per_address(self):
         """50 connections at once from one address, unless that address is
         the proxy every parent comes through."""
-        def status_with_idle(g, n):
+        refused = "Server reached connection limit"
+
+        def status_with_idle(g, n, limit):
+            # The guichet's threads accept in parallel, so which of the
+            # idle connections is the one refused is not fixed: wait until
+            # every one of them was either taken or refused (the log says
+            # so) before the request that must meet the limit.
+            before = g.read_log().count(refused)
             idle = [socket.create_connection(("127.0.0.1", g.port))
                     for _ in range(n)]
             try:
+                want = before + max(n - limit, 0)
+                deadline = time.time() + 20
+                while (g.read_log().count(refused) < want
+                       and time.time() < deadline):
+                    time.sleep(0.05)
                 time.sleep(0.3)
                 conn = http.client.HTTPConnection("127.0.0.1", g.port,
                                                   timeout=5)
@@ -273,11 +285,12 @@ class TestGuichet(unittest.TestCase):
                 for sock in idle:
                     sock.close()
 
-        self.assertIsNone(status_with_idle(self.g, 50))
+        self.assertIsNone(status_with_idle(self.g, 55, 50))
         proxied = harness.Guichet(self.s, name="guichet-many",
                                   extra="trusted_proxy = 127.0.0.1\n").start()
         self.others.append(proxied)
-        self.assertEqual(status_with_idle(proxied, 60), 200)
+        self.assertEqual(status_with_idle(proxied, 60, 1000), 200)
+        self.assertNotIn(refused, proxied.read_log())
 
     def test_https_directly(self):
         g = harness.Guichet(self.s, name="guichet-https", extra=(
