@@ -73,6 +73,7 @@ CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
 
 COMMON_SRCS	 = common/buf.c common/config.c common/hex.c common/log.c \
+		   common/net.c \
 		   common/proto.c \
 		   common/rpc.c common/state.c common/tls.c common/utf8.c \
 		   common/valid.c \

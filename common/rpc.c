@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "proto.h"
+#include "net.h"
 #include "rpc.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -429,19 +430,14 @@ rpc_open(const struct rpc_options *o, char **cause)
 	int			 timeout = o->timeout_ms > 0 ? o->timeout_ms :
 				    10000;
 
-	host = xstrdup(o->server);
-	if ((port = strrchr(host, ':')) == NULL || port[1] == '\0') {
-		xasprintf(cause, "%s: expected host:port", o->server);
-		free(host);
+	if (net_hostport(o->server, &host, &port, cause) == -1)
 		return NULL;
-	}
-	*port++ = '\0';
-	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-		port[-2] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
 	rpc = rpc_offline();
-	if ((rpc->ctx = tls_client_ctx(o->ca, o->cert, o->key, cause)) == NULL)
+	if (o->ctx != NULL) {
+		SSL_CTX_up_ref(o->ctx);
+		rpc->ctx = o->ctx;
+	} else if ((rpc->ctx = tls_client_ctx(o->ca, o->cert, o->key,
+	    cause)) == NULL)
 		goto fail;
 	if ((rpc->ssl = tls_connect(rpc->ctx, host, port, timeout,
 	    cause)) == NULL)
@@ -461,9 +457,11 @@ rpc_open(const struct rpc_options *o, char **cause)
 	}
 	rpc_reply_free(r);
 	free(host);
+	free(port);
 	return rpc;
 fail:
 	free(host);
+	free(port);
 	rpc_close(rpc);
 	return NULL;
 }

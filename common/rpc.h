@@ -18,6 +18,8 @@ struct rpc_options {
 	const char	*ca;		/* CA file; NULL: system store */
 	const char	*cert;		/* client certificate (daemons) */
 	const char	*key;
+	void		*ctx;		/* or an SSL_CTX already made (shared,
+					 * not freed; ca, cert, key unused) */
 	const char	*client;	/* program name, sent in hello */
 	int		 timeout_ms;	/* connect and handshake */
 };

@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "guichet.h"
 #include "log.h"
@@ -49,6 +50,7 @@ backend_get(int *fresh)
 	*fresh = 0;
 	if ((rpc = pthread_getspecific(backend_key)) != NULL)
 		return rpc;
+	memset(&o, 0, sizeof o);
 	o.server = guichet_cfg.server;
 	o.ca = guichet_cfg.ca;
 	o.cert = guichet_cfg.cert;

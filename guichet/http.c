@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "guichet.h"
 #include "log.h"
+#include "net.h"
 #include "xmalloc.h"
 
 #define BODY_MAX		16384
@@ -349,58 +351,30 @@ http_read_file(const char *path, char **cause)
 	return data;
 }
 
-/* host:port, host a numeric address ([v6] or v4). */
-static int
-http_listen_addr(const char *listen, struct sockaddr_storage *ss,
-    char **cause)
-{
-	struct addrinfo	 hints, *res;
-	char		*host, *port;
-	int		 error;
-
-	host = xstrdup(listen);
-	if ((port = strrchr(host, ':')) == NULL) {
-		xasprintf(cause, "listen %s: expected host:port", listen);
-		free(host);
-		return -1;
-	}
-	*port++ = '\0';
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((error = getaddrinfo(*host != '\0' ? host : NULL, port, &hints,
-	    &res)) != 0) {
-		xasprintf(cause, "listen %s: %s", listen, gai_strerror(error));
-		free(host);
-		return -1;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	free(host);
-	return 0;
-}
-
 int
 http_start(char **cause)
 {
-	static struct sockaddr_storage	 ss;
-	unsigned			 flags, per_ip;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+	unsigned		 flags, per_ip;
+	int			 fd;
 
-	if (http_listen_addr(guichet_cfg.listen, &ss, cause) == -1)
+	/* Our socket, not MHD's: the three daemons read host:port alike
+	 * (common/net.c). MHD takes it over and closes it at the end. */
+	if ((fd = net_listen(guichet_cfg.listen, 512, cause)) == -1)
 		return -1;
 	flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (guichet_cfg.https_cert != NULL && guichet_cfg.https_key != NULL) {
 		if ((https_cert_pem = http_read_file(guichet_cfg.https_cert,
 		    cause)) == NULL ||
 		    (https_key_pem = http_read_file(guichet_cfg.https_key,
-		    cause)) == NULL)
+		    cause)) == NULL) {
+			close(fd);
 			return -1;
+		}
 		flags |= MHD_USE_TLS;
 	}
 	/* Behind the proxy every parent comes from its address: a limit
@@ -408,7 +382,7 @@ http_start(char **cause)
 	per_ip = guichet_cfg.trusted_proxy != NULL ? 0 : 50;
 	http_daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 	    http_handler, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)guichet_cfg.threads,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
@@ -419,6 +393,7 @@ http_start(char **cause)
 	    MHD_OPTION_HTTPS_MEM_KEY, https_key_pem,
 	    MHD_OPTION_END);
 	if (http_daemon == NULL) {
+		close(fd);
 		xasprintf(cause, "cannot listen on %s", guichet_cfg.listen);
 		return -1;
 	}

@@ -44,6 +44,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "net.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -269,42 +270,11 @@ loop_signal(void)
 static int
 loop_listen(const char *spec)
 {
-	struct addrinfo	 hints, *res, *ai;
-	char		*copy, *host, *port;
-	int		 fd = -1, one = 1, error;
+	char	*cause;
+	int	 fd;
 
-	copy = host = xstrdup(spec);
-	if ((port = strrchr(host, ':')) == NULL)
-		fatalx("listen: %s: expected host:port", spec);
-	*port++ = '\0';
-	/* [::1]:7443 */
-	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-		host++;
-		port[-2] = '\0';
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((error = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints,
-	    &res)) != 0)
-		fatalx("listen: %s: %s", spec, gai_strerror(error));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd == -1)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 512) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	if (fd == -1)
-		fatal("listen: %s", spec);
-	freeaddrinfo(res);
-	free(copy);
+	if ((fd = net_listen(spec, 512, &cause)) == -1)
+		fatalx("%s", cause);
 	return fd;
 }
 

@@ -285,7 +285,11 @@ class TestGuichet(unittest.TestCase):
                 for sock in idle:
                     sock.close()
 
-        self.assertIsNone(status_with_idle(self.g, 55, 50))
+        # A guichet of its own: no connection of another test may end
+        # in the middle and free a place.
+        limited = harness.Guichet(self.s, name="guichet-limited").start()
+        self.others.append(limited)
+        self.assertIsNone(status_with_idle(limited, 55, 50))
         proxied = harness.Guichet(self.s, name="guichet-many",
                                   extra="trusted_proxy = 127.0.0.1\n").start()
         self.others.append(proxied)
