@@ -1,12 +1,16 @@
 /* Table-driven INI configuration on top of inih. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "config.h"
+#include "log.h"
 #include "xmalloc.h"
 
 struct config_state {
@@ -166,4 +170,48 @@ config_free(const struct config_key *keys)
 			*(char **)k->value = NULL;
 		}
 	}
+}
+
+int
+config_daemon_args(const struct config_daemon *d, int argc, char **argv,
+    int *debug)
+{
+	static const struct option	 longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dump-config", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char			*path = NULL;
+	char				*cause;
+	int				 ch;
+
+	*debug = 0;
+	config_defaults(d->keys);
+	while ((ch = getopt_long(argc, argv, "c:dh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			*debug = 1;
+			break;
+		case 'h':
+			d->usage(0);
+			break;
+		case 'V':
+			printf("%s %s\n", d->name, ECADM_VERSION);
+			exit(0);
+		case 'D':
+			config_dump(d->keys, stdout);
+			exit(0);
+		default:
+			d->usage(2);
+		}
+	}
+	if (path == NULL && access(d->default_path, F_OK) == 0)
+		path = d->default_path;
+	if (path != NULL && config_load(d->keys, path, &cause) == -1)
+		fatalx("%s", cause);
+	return optind;
 }

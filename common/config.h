@@ -33,4 +33,21 @@ void	config_dump(const struct config_key *, FILE *);
 /* Free the strings the table holds. */
 void	config_free(const struct config_key *);
 
+/* What a daemon's command line needs to know of it. */
+struct config_daemon {
+	const char		*name;		/* for --version and errors */
+	const struct config_key	*keys;
+	const char		*default_path;	/* read if it exists */
+	void			(*usage)(int status);	/* exits */
+};
+/*
+ * The options every daemon takes: -c FILE, -d, --help, --version and
+ * --dump-config. Loads the configuration over the defaults (FILE, else
+ * the default path when it exists); exits after --help, --version,
+ * --dump-config, or an error. Returns the index of the first operand and
+ * whether -d was given.
+ */
+int	config_daemon_args(const struct config_daemon *, int argc, char **argv,
+	    int *debug);
+
 #endif

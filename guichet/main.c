@@ -4,7 +4,6 @@
  * which every other thread blocks, and stops them.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -118,44 +117,13 @@ serve(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option	 longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "dump-config", no_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char			*path = NULL;
-	char				*cause;
-	int				 ch, debug = 0, status;
+	static const struct config_daemon	 daemon = { "ecadm-guichet",
+		guichet_keys, DEFAULT_CONFIG, usage };
+	int					 debug, status;
 
 	log_init("ecadm-guichet", LOG_LEVEL_INFO, 0);
-	config_defaults(guichet_keys);
-	while ((ch = getopt_long(argc, argv, "c:dh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'h':
-			usage(0);
-		case 'V':
-			printf("ecadm-guichet %s\n", ECADM_VERSION);
-			return 0;
-		case 'D':
-			config_dump(guichet_keys, stdout);
-			return 0;
-		default:
-			usage(2);
-		}
-	}
-	if (optind != argc)
+	if (config_daemon_args(&daemon, argc, argv, &debug) != argc)
 		usage(2);
-	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		path = DEFAULT_CONFIG;
-	if (path != NULL && config_load(guichet_keys, path, &cause) == -1)
-		fatalx("%s", cause);
 	if (debug)
 		guichet_cfg.debug = 1;
 	log_init("ecadm-guichet", guichet_cfg.debug ? LOG_LEVEL_DEBUG :

@@ -478,46 +478,16 @@ cmd_serve(void)
 int
 main(int argc, char **argv)
 {
-	static const struct option	 longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "dump-config", no_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char			*path = NULL, *command;
-	char				*cause;
-	int				 ch, debug = 0, status;
+	static const struct config_daemon	 daemon = { "ecadmd",
+		server_keys, DEFAULT_CONFIG, usage };
+	const char				*command;
+	int					 debug, status, first;
 
 	log_init("ecadmd", LOG_LEVEL_INFO, 0);
-	config_defaults(server_keys);
-	while ((ch = getopt_long(argc, argv, "c:dh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'd':
-			debug = 1;
-			break;
-		case 'h':
-			usage(0);
-		case 'V':
-			printf("ecadmd %s\n", ECADM_VERSION);
-			return 0;
-		case 'D':
-			config_dump(server_keys, stdout);
-			return 0;
-		default:
-			usage(2);
-		}
-	}
-	argc -= optind;
-	argv += optind;
+	first = config_daemon_args(&daemon, argc, argv, &debug);
+	argc -= first;
+	argv += first;
 	command = argc > 0 ? argv[0] : "serve";
-
-	if (path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
-		path = DEFAULT_CONFIG;
-	if (path != NULL && config_load(server_keys, path, &cause) == -1)
-		fatalx("%s", cause);
 	if (debug)
 		server_cfg.debug = 1;
 	log_init("ecadmd", server_cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
