@@ -71,6 +71,7 @@ COMMON_PKGS	 = openssl jansson inih
 SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
+SSHD_PKGS	 = $(COMMON_PKGS) libssh
 
 COMMON_SRCS	 = common/buf.c common/config.c common/hex.c common/log.c \
 		   common/proto.c \
@@ -114,7 +115,7 @@ PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
-		   $(BUILD)/tests/test-text
+		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -140,6 +141,11 @@ $(BUILD)/guichet/%.o: guichet/%.c
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) -Iguichet $(ALL_CFLAGS) $(call pc_cflags,$(GUICHET_PKGS)) -c -o $@ $<
+
+$(BUILD)/sshd/%.o: sshd/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS)) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
@@ -195,6 +201,15 @@ $(BUILD)/tests/test-crypto: $(BUILD)/tests/test-crypto.o \
     $(BUILD)/server/crypto.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+# Its header is in sshd/ and includes libssh's.
+$(BUILD)/tests/test-sftp-path.o: tests/unit/test-sftp-path.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS) cmocka) -c -o $@ $<
+$(BUILD)/tests/test-sftp-path: $(BUILD)/tests/test-sftp-path.o \
+    $(BUILD)/sshd/sftp.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SSHD_PKGS) cmocka)
 
 deps:
 	@sh tools/deps.sh
