@@ -21,10 +21,14 @@
  * fixed table, so a client holds at most SFTP_HANDLES_MAX descriptors, and
  * a read returns at most SFTP_READ_MAX bytes.
  *
- * Two limits come from libssh 0.10 and are the caller's to bound:
+ * libssh 0.10 decides a few things before the module sees a request.
  * sftp_get_client_message() reads a whole request with blocking reads
  * once its first byte has come (the idle wait covers only the time
- * between requests), and it accepts requests of up to 256 MiB.
+ * between requests) and accepts requests of up to 256 MiB: both are the
+ * caller's to bound (an alarm, a memory limit on the process). It drops
+ * a request of a type it does not know, and Debian's build a READ of
+ * more than 255 KiB, with no way to answer: that ends the session as a
+ * protocol failure.
  */
 #include <sys/stat.h>
 #include <sys/types.h>

@@ -2,6 +2,11 @@
  * The SFTP subsystem of ecadm-sshd: a staff member's document folder served
  * as a flat, read-only "/" from which files can be fetched and removed.
  * Nothing outside the folder, nothing below it, no link, no write.
+ *
+ * The channel stays the caller's. After sftp_serve, end it as OpenSSH's
+ * sshd does: an exit status (0), EOF, close, and let the client hang up
+ * first; without the status ssh exits 255 and scp reports a failure
+ * although the file was copied.
  */
 #ifndef SSHD_SFTP_H
 #define SSHD_SFTP_H
