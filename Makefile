@@ -71,6 +71,7 @@ COMMON_PKGS	 = openssl jansson inih
 SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
+SSHD_PKGS	 = $(COMMON_PKGS) libssh
 
 COMMON_SRCS	 = common/buf.c common/config.c common/hex.c common/log.c \
 		   common/net.c \
@@ -115,7 +116,10 @@ PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
-		   $(BUILD)/tests/test-text
+		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path
+# Programs the integration tests run in the place of a missing daemon,
+# never installed.
+TEST_PROGS	 = $(BUILD)/tests/sftp-server-test
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -141,6 +145,11 @@ $(BUILD)/guichet/%.o: guichet/%.c
 	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) -Iguichet $(ALL_CFLAGS) $(call pc_cflags,$(GUICHET_PKGS)) -c -o $@ $<
+
+$(BUILD)/sshd/%.o: sshd/%.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS)) -c -o $@ $<
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
@@ -196,6 +205,24 @@ $(BUILD)/tests/test-crypto: $(BUILD)/tests/test-crypto.o \
     $(BUILD)/server/crypto.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+# Its header is in sshd/ and includes libssh's.
+$(BUILD)/tests/test-sftp-path.o: tests/unit/test-sftp-path.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS) cmocka) -c -o $@ $<
+$(BUILD)/tests/test-sftp-path: $(BUILD)/tests/test-sftp-path.o \
+    $(BUILD)/sshd/sftp.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SSHD_PKGS) cmocka)
+
+# The SFTP module behind a minimal libssh server, for test_sftp_module.py
+# until ecadm-sshd exists.
+$(BUILD)/tests/sftp-server-test: tests/sftp-server-test.c \
+    $(BUILD)/sshd/sftp.o $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS)) \
+	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(SSHD_PKGS))
 
 deps:
 	@sh tools/deps.sh
@@ -207,7 +234,7 @@ BENCH_PROGS	 = $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
 		   $(BUILD)/bench/guichet-load $(BUILD)/bench/stress
 
 check: deps
-	$(MAKE) all $(UNIT_TESTS) $(BENCH_PROGS)
+	$(MAKE) all $(UNIT_TESTS) $(BENCH_PROGS) $(TEST_PROGS)
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
@@ -216,12 +243,13 @@ check: deps
 check-unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: all
+check-integration: all $(TEST_PROGS)
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 -m unittest discover \
 	    -s tests/integration -p 'test_*.py' -v
 
 check-asan:
-	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
+	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%) \
+	    $(TEST_PROGS:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
 
 # ThreadSanitizer over the tests that drive the hand-off between the loop
