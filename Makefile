@@ -87,7 +87,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
 		   server/op-show.c server/op-journal.c server/onde.c \
 		   server/crypto.c server/account.c server/document.c \
-		   server/selection.c \
+		   server/selection.c server/sshkey.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
@@ -114,7 +114,7 @@ PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
-		   $(BUILD)/tests/test-text
+		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sshkey
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -193,6 +193,10 @@ $(BUILD)/tests/test-onde: $(BUILD)/tests/test-onde.o \
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka) -lcsv
 $(BUILD)/tests/test-crypto: $(BUILD)/tests/test-crypto.o \
     $(BUILD)/server/crypto.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-sshkey: $(BUILD)/tests/test-sshkey.o \
+    $(BUILD)/server/sshkey.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 
