@@ -112,6 +112,33 @@ line_of(const char *type, const unsigned char *blob, size_t len)
 	return line;
 }
 
+/* Whether the line of a blob made by hand is refused with words in the
+ * cause. */
+static void
+assert_blob_refused(const char *type, const unsigned char *blob, size_t len,
+    const char *words)
+{
+	char	*line = line_of(type, blob, len);
+
+	assert_refused(line, words);
+	free(line);
+}
+
+/* Whether the line of a blob made by hand is accepted, whole. */
+static void
+assert_blob_accepted(const char *type, const unsigned char *blob, size_t len)
+{
+	struct sshkey	 key;
+	char		*line = line_of(type, blob, len), *cause = NULL;
+
+	if (sshkey_parse(line, &key, &cause) != 0)
+		fail_msg("a blob of %zu bytes refused: %s", len, cause);
+	assert_int_equal(key.len, len);
+	assert_memory_equal(key.blob, blob, len);
+	sshkey_clear(&key);
+	free(line);
+}
+
 /* Append an SSH string to a blob being built. */
 static size_t
 put_string(unsigned char *out, size_t at, const void *s, size_t len)
@@ -249,89 +276,56 @@ static void
 test_bad_blobs(void **unused)
 {
 	unsigned char	 blob[256], made[256], point[65];
-	char		*line;
 	size_t		 len, at;
 
 	(void)unused;
 	len = ed25519_blob(blob);
 	assert_int_equal(len, 4 + 11 + 4 + 32);
 
-	line = line_of("ssh-ed25519", blob, len - 1);
-	assert_refused(line, "clé ssh-ed25519 tronquée ou mal formée");
-	free(line);
-	line = line_of("ssh-ed25519", blob, 4 + 11 + 2);
-	assert_refused(line, "tronquée");
-	free(line);
-	line = line_of("ssh-ed25519", blob, 4 + 11);
-	assert_refused(line, "tronquée");
-	free(line);
-	line = line_of("ssh-ed25519", blob, 6);
-	assert_refused(line, "n'est pas celui");
-	free(line);
+	assert_blob_refused("ssh-ed25519", blob, len - 1, "clé ssh-ed25519 tronquée ou mal formée");
+	assert_blob_refused("ssh-ed25519", blob, 4 + 11 + 2, "tronquée");
+	assert_blob_refused("ssh-ed25519", blob, 4 + 11, "tronquée");
+	assert_blob_refused("ssh-ed25519", blob, 6, "n'est pas celui");
 
 	blob[len] = 0;
-	line = line_of("ssh-ed25519", blob, len + 1);
-	assert_refused(line, "tronquée ou mal formée");
-	free(line);
+	assert_blob_refused("ssh-ed25519", blob, len + 1, "tronquée ou mal formée");
 
 	/* A key of 31 bytes. */
 	at = put_string(made, 0, "ssh-ed25519", 11);
 	at = put_string(made, at, blob + 19, 31);
-	line = line_of("ssh-ed25519", made, at);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("ssh-ed25519", made, at, "mal formée");
 
 	/* A length of 4 GiB - 1 for the key. */
 	memcpy(made, blob, len);
 	made[15] = made[16] = made[17] = made[18] = 0xff;
-	line = line_of("ssh-ed25519", made, len);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("ssh-ed25519", made, len, "mal formée");
 	/* The same for the type string. */
 	made[0] = 0x80;
-	line = line_of("ssh-ed25519", made, len);
-	assert_refused(line, "n'est pas celui");
-	free(line);
+	assert_blob_refused("ssh-ed25519", made, len, "n'est pas celui");
 
 	/* A nistp256 key that says nistp384. */
 	memset(point, 4, sizeof point);
 	at = put_string(made, 0, "ecdsa-sha2-nistp256", 19);
 	at = put_string(made, at, "nistp384", 8);
 	at = put_string(made, at, point, sizeof point);
-	line = line_of("ecdsa-sha2-nistp256", made, at);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("ecdsa-sha2-nistp256", made, at, "mal formée");
 	/* The right one passes: the check is on shape, not on the curve. */
 	at = put_string(made, 0, "ecdsa-sha2-nistp256", 19);
 	at = put_string(made, at, "nistp256", 8);
 	at = put_string(made, at, point, sizeof point);
-	line = line_of("ecdsa-sha2-nistp256", made, at);
-	{
-		struct sshkey	 key;
-		char		*cause = NULL;
-
-		assert_int_equal(sshkey_parse(line, &key, &cause), 0);
-		sshkey_clear(&key);
-	}
-	free(line);
+	assert_blob_accepted("ecdsa-sha2-nistp256", made, at);
 
 	/* An RSA key without its modulus, or with an empty one. */
 	at = put_string(made, 0, "ssh-rsa", 7);
 	at = put_string(made, at, "\x01\x00\x01", 3);
-	line = line_of("ssh-rsa", made, at);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("ssh-rsa", made, at, "mal formée");
 	at = put_string(made, at, "", 0);
-	line = line_of("ssh-rsa", made, at);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("ssh-rsa", made, at, "mal formée");
 
 	/* A security key without its application. */
 	at = put_string(made, 0, "sk-ssh-ed25519@openssh.com", 26);
 	at = put_string(made, at, blob + 19, 32);
-	line = line_of("sk-ssh-ed25519@openssh.com", made, at);
-	assert_refused(line, "mal formée");
-	free(line);
+	assert_blob_refused("sk-ssh-ed25519@openssh.com", made, at, "mal formée");
 }
 
 /* Over SSHKEY_BLOB_MAX, decoded or not: refused before any allocation
@@ -350,22 +344,10 @@ test_huge(void **unused)
 	at = put_string(blob, 0, "ssh-rsa", 7);
 	at = put_string(blob, at, "\x01\x00\x01", 3);
 	put_string(blob, at, modulus, len - at - 4);
-	line = line_of("ssh-rsa", blob, len);
-	assert_refused(line, "clé trop longue");
-	free(line);
+	assert_blob_refused("ssh-rsa", blob, len, "clé trop longue");
 	/* The largest allowed passes. */
 	put_string(blob, at, modulus, SSHKEY_BLOB_MAX - at - 4);
-	line = line_of("ssh-rsa", blob, SSHKEY_BLOB_MAX);
-	{
-		struct sshkey	 key;
-		char		*cause = NULL;
-
-		if (sshkey_parse(line, &key, &cause) != 0)
-			fail_msg("a blob of SSHKEY_BLOB_MAX refused: %s", cause);
-		assert_int_equal(key.len, SSHKEY_BLOB_MAX);
-		sshkey_clear(&key);
-	}
-	free(line);
+	assert_blob_accepted("ssh-rsa", blob, SSHKEY_BLOB_MAX);
 	free(blob);
 	free(modulus);
 
