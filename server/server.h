@@ -201,7 +201,9 @@ void	 session_addr_key(const char *addr, char out[SESSION_ADDR_KEY_LEN]);
 #define TOKEN_HASH_LEN	(2 + 2 * 32 + 1)
 void	 token_new(char token[TOKEN_LEN], char hash[TOKEN_HASH_LEN]);
 void	 token_hash_literal(const char *token, char hash[TOKEN_HASH_LEN]);
-/* Forget cached sessions of that staff member (they are disabled). */
+/* Forget cached sessions of that staff member (disabled, or a key of
+ * theirs removed): each is checked against the database at its next
+ * request. */
 void	 gate_revoke_staff(int staff_id);
 
 /* selection.c: the accounts notify and list apply to. */
@@ -240,6 +242,8 @@ void	 op_staff_list(struct worker *, struct request *);
 void	 op_staff_disable(struct worker *, struct request *);
 void	 op_staff_set_key(struct worker *, struct request *);
 void	 op_staff_totp(struct worker *, struct request *);
+void	 op_staff_keys(struct worker *, struct request *);
+void	 op_staff_remove_key(struct worker *, struct request *);
 void	 op_import(struct worker *, struct request *);
 void	 op_notify(struct worker *, struct request *);
 void	 op_reset(struct worker *, struct request *);
