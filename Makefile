@@ -87,7 +87,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
 		   server/op-show.c server/op-journal.c server/onde.c \
 		   server/crypto.c server/account.c server/document.c \
-		   server/selection.c server/sshkey.c \
+		   server/selection.c server/sshkey.c server/op-ssh.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
