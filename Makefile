@@ -89,7 +89,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
 		   server/op-show.c server/op-journal.c server/onde.c \
 		   server/crypto.c server/account.c server/document.c \
-		   server/selection.c \
+		   server/selection.c server/sshkey.c server/op-ssh.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c
@@ -116,7 +116,8 @@ PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
-		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path
+		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path \
+		   $(BUILD)/tests/test-sshkey
 # Programs the integration tests run in the place of a missing daemon,
 # never installed.
 TEST_PROGS	 = $(BUILD)/tests/sftp-server-test
@@ -223,6 +224,10 @@ $(BUILD)/tests/sftp-server-test: tests/sftp-server-test.c \
 	$(quiet) CC $@
 	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS)) \
 	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(SSHD_PKGS))
+$(BUILD)/tests/test-sshkey: $(BUILD)/tests/test-sshkey.o \
+    $(BUILD)/server/sshkey.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 
 deps:
 	@sh tools/deps.sh

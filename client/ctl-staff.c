@@ -1,6 +1,6 @@
 /*
  * ecadmctl commands of the administrators: the staff accounts (create,
- * list, disable, SSH key, TOTP) and the import of an ONDE extraction.
+ * list, disable, SSH keys, TOTP) and the import of an ONDE extraction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +84,11 @@ int
 cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const headers[] = { "Identifiant", "Nom", "Rôle",
-	    "Écoles", "État", "Clé SSH", "TOTP", "Dernière connexion" };
+	    "Écoles", "État", "Clés SSH", "TOTP", "Dernière connexion" };
 	json_t		*res, *st, *sc;
 	struct table	*t;
 	struct buf	 schools;
+	char		*keys;
 	size_t		 i, j;
 
 	(void)argv;
@@ -106,13 +107,14 @@ cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 		json_array_foreach(json_object_get(st, "schools"), j, sc)
 			buf_printf(&schools, "%s%s", j > 0 ? " " : "",
 			    json_string_value(sc));
+		keys = jint(st, "ssh_keys");
 		table_add(t, (const char *const[]){ jstr(st, "login"),
 		    jstr(st, "name"), jstr(st, "role"), buf_cstr(&schools),
 		    json_is_true(json_object_get(st, "disabled")) ?
-		    "désactivé" : "actif",
-		    json_is_true(json_object_get(st, "ssh_key")) ? "oui" :
-		    "non", json_is_true(json_object_get(st, "totp")) ? "oui" :
+		    "désactivé" : "actif", keys,
+		    json_is_true(json_object_get(st, "totp")) ? "oui" :
 		    "non", jstr(st, "last_login") });
+		free(keys);
 		buf_free(&schools);
 	}
 	table_print(t, stdout, ctl_terminal_width());
@@ -125,23 +127,13 @@ cmd_staff_list(struct ctl *ctl, int argc, char **argv)
 int
 cmd_staff_disable(struct ctl *ctl, int argc, char **argv)
 {
-	json_t	*res;
-
 	if (argc != 2)
 		ctl_usage_command();
-	res = ctl_call(ctl, OP_STAFF_DISABLE, json_pack("{s:s}", "login",
-	    argv[1]), NULL);
-	if (res == NULL)
-		return EXIT_REFUSED;
-	if (ctl->s.json)
-		ctl_print_json(res);
-	else
-		printf("Compte %s désactivé.\n", argv[1]);
-	json_decref(res);
-	return 0;
+	return ctl_say(ctl, ctl_call(ctl, OP_STAFF_DISABLE, json_pack("{s:s}",
+	    "login", argv[1]), NULL), "Compte %s désactivé.\n", argv[1]);
 }
 
-/* staff set-key: the SSH key of a staff account. */
+/* staff set-key: add an SSH key to a staff account's keys. */
 int
 cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 {
@@ -150,7 +142,8 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 3)
 		ctl_usage_command();
-	if ((key = settings_read_file(argv[2], 16384, NULL, &cause)) == NULL) {
+	/* Room for the largest key the server takes (16 KiB in base64). */
+	if ((key = settings_read_file(argv[2], 32768, NULL, &cause)) == NULL) {
 		fprintf(stderr, "ecadmctl : %s\n", cause);
 		return EXIT_USAGE;
 	}
@@ -158,12 +151,58 @@ cmd_staff_set_key(struct ctl *ctl, int argc, char **argv)
 	res = ctl_call(ctl, OP_STAFF_SET_KEY, json_pack("{s:s, s:s}",
 	    "login", argv[1], "key", key), NULL);
 	free(key);
+	return ctl_say(ctl, res, "Clé %s pour %s : %s (%s)\n",
+	    json_is_true(json_object_get(res, "added")) ? "ajoutée" :
+	    "déjà enregistrée", argv[1], jstr(res, "fingerprint"),
+	    jstr(res, "type"));
+}
+
+/* staff remove-key: remove one SSH key of a staff account; the SSH
+ * sessions it opened end. */
+int
+cmd_staff_remove_key(struct ctl *ctl, int argc, char **argv)
+{
+	if (argc != 3)
+		ctl_usage_command();
+	return ctl_say(ctl, ctl_call(ctl, OP_STAFF_REMOVE_KEY,
+	    json_pack("{s:s, s:s}", "login", argv[1], "fingerprint", argv[2]),
+	    NULL), "Clé retirée pour %s : %s\n", argv[1], argv[2]);
+}
+
+/* staff keys: the SSH keys of a staff account. */
+int
+cmd_staff_keys(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = { "Empreinte", "Type",
+	    "Commentaire", "Ajoutée" };
+	json_t		*res, *k;
+	struct table	*t;
+	size_t		 i;
+
+	if (argc != 2)
+		ctl_usage_command();
+	res = ctl_call(ctl, OP_STAFF_KEYS, json_pack("{s:s}", "login",
+	    argv[1]), NULL);
 	if (res == NULL)
 		return EXIT_REFUSED;
-	if (ctl->s.json)
-		ctl_print_json(res);
-	else
-		printf("Clé SSH de %s enregistrée.\n", argv[1]);
+	if (ctl->s.json) {
+		ctl_print_json(json_object_get(res, "keys"));
+		json_decref(res);
+		return 0;
+	}
+	if (json_array_size(json_object_get(res, "keys")) == 0) {
+		printf("Aucune clé SSH pour %s.\n", argv[1]);
+		json_decref(res);
+		return 0;
+	}
+	t = table_new(4, headers);
+	json_array_foreach(json_object_get(res, "keys"), i, k)
+		table_add(t, (const char *const[]){ jstr(k, "fingerprint"),
+		    jstr(k, "type"), jstr(k, "comment"), jstr(k, "created") });
+	/* Not fitted to the terminal: a fingerprint cut short could not be
+	 * given to staff remove-key. A narrow terminal wraps the lines. */
+	table_print(t, stdout, 0);
+	table_free(t);
 	json_decref(res);
 	return 0;
 }

@@ -51,6 +51,11 @@ json_t	*ctl_call(struct ctl *, enum proto_op, json_t *args,
 /* Parse the options of a command, before or after its operands. */
 int	 ctl_getopt(int argc, char **argv, const struct option *);
 void	 ctl_print_json(json_t *);
+/* The end of a command that prints one sentence: EXIT_REFUSED if res (a
+ * reply, freed here) is NULL, else res with --json, or the printf-like
+ * sentence, and 0. */
+int	 ctl_say(struct ctl *, json_t *res, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 /* Columns of the terminal, or 0 when output is not one. */
 int	 ctl_terminal_width(void);
 /* A string member of an object, or NULL. */
@@ -74,6 +79,8 @@ int	 cmd_staff_add(struct ctl *, int, char **);
 int	 cmd_staff_list(struct ctl *, int, char **);
 int	 cmd_staff_disable(struct ctl *, int, char **);
 int	 cmd_staff_set_key(struct ctl *, int, char **);
+int	 cmd_staff_keys(struct ctl *, int, char **);
+int	 cmd_staff_remove_key(struct ctl *, int, char **);
 int	 cmd_staff_totp(struct ctl *, int, char **);
 
 #endif

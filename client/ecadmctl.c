@@ -17,6 +17,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,13 @@ static const struct ctl_command commands[] = {
 	    "désactiver un compte du personnel", OP_STAFF_DISABLE,
 	    cmd_staff_disable },
 	{ "staff", "set-key", "staff set-key LOGIN FICHIER.pub",
-	    "enregistrer la clé SSH d'un compte", OP_STAFF_SET_KEY,
+	    "ajouter une clé SSH à un compte", OP_STAFF_SET_KEY,
 	    cmd_staff_set_key },
+	{ "staff", "keys", "staff keys LOGIN",
+	    "les clés SSH d'un compte", OP_STAFF_KEYS, cmd_staff_keys },
+	{ "staff", "remove-key", "staff remove-key LOGIN EMPREINTE",
+	    "retirer une clé SSH d'un compte (ses sessions SSH sont closes)",
+	    OP_STAFF_REMOVE_KEY, cmd_staff_remove_key },
 	{ "staff", "totp", "staff totp LOGIN [--remove]",
 	    "activer (ou retirer) le code de vérification d'un compte",
 	    OP_STAFF_TOTP, cmd_staff_totp },
@@ -215,6 +221,24 @@ ctl_print_json(json_t *v)
 
 	puts(s);
 	free(s);
+}
+
+int
+ctl_say(struct ctl *ctl, json_t *res, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (res == NULL)
+		return EXIT_REFUSED;
+	if (ctl->s.json)
+		ctl_print_json(res);
+	else {
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	json_decref(res);
+	return 0;
 }
 
 int

@@ -1,22 +1,23 @@
 /*
- * Staff accounts, for administrators: add, list, disable, set the SSH key
- * of ecadm-sshd, enrol in TOTP. Every change is recorded as an event in the
- * same transaction. A new account gets a generated password that is shown
- * once, unless the administrator supplies the first password; a TOTP
- * secret is shown once too, and kept sealed with the server key.
+ * Staff accounts, for administrators: add, list, disable; add, list and
+ * remove the SSH keys a member logs in with through ecadm-sshd; enrol in
+ * TOTP. Every change is recorded as an event in the same transaction. A
+ * new account gets a generated password that is shown once, unless the
+ * administrator supplies the first password; a TOTP secret is shown once
+ * too, and kept sealed with the server key.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
 #include "password.h"
 #include "server.h"
+#include "sshkey.h"
 #include "totp.h"
 #include "valid.h"
 #include "xmalloc.h"
@@ -257,7 +258,8 @@ void
 op_staff_list(struct worker *w, struct request *req)
 {
 	static struct db_stmt	 stmt = DB_STMT(
-	    "select s.login, s.name, s.role, s.disabled, s.ssh_key is not null,"
+	    "select s.login, s.name, s.role, s.disabled,"
+	    " (select count(*) from staff_keys k where k.staff_id = s.id),"
 	    " s.totp_sealed is not null,"
 	    " (select string_agg(sc.uai, ',' order by sc.uai)"
 	    "   from staff_schools ss join schools sc on sc.id = ss.school_id"
@@ -267,7 +269,7 @@ op_staff_list(struct worker *w, struct request *req)
 	    "   where staff_id = s.id)"
 	    " from staff s order by s.login");
 	enum {
-		LIST_LOGIN, LIST_NAME, LIST_ROLE, LIST_DISABLED, LIST_SSH_KEY,
+		LIST_LOGIN, LIST_NAME, LIST_ROLE, LIST_DISABLED, LIST_SSH_KEYS,
 		LIST_TOTP, LIST_SCHOOLS, LIST_LAST_LOGIN,
 	};
 	PGresult		*res;
@@ -291,12 +293,13 @@ op_staff_list(struct worker *w, struct request *req)
 			free(copy);
 		}
 		json_array_append_new(list, json_pack(
-		    "{s:s, s:s, s:s, s:b, s:b, s:b, s:o, s:s?}",
+		    "{s:s, s:s, s:s, s:b, s:b, s:I, s:b, s:o, s:s?}",
 		    "login", db_get(res, i, LIST_LOGIN),
 		    "name", db_get(res, i, LIST_NAME),
 		    "role", db_get(res, i, LIST_ROLE),
 		    "disabled", db_get_bool(res, i, LIST_DISABLED),
-		    "ssh_key", db_get_bool(res, i, LIST_SSH_KEY),
+		    "ssh_key", db_get_int(res, i, LIST_SSH_KEYS) > 0,
+		    "ssh_keys", (json_int_t)db_get_int(res, i, LIST_SSH_KEYS),
 		    "totp", db_get_bool(res, i, LIST_TOTP),
 		    "schools", schools,
 		    "last_login", db_get(res, i, LIST_LAST_LOGIN)));
@@ -308,31 +311,44 @@ op_staff_list(struct worker *w, struct request *req)
 /* The first column of the statement of staff_change_begin(). */
 enum { STAFF_CHANGE_ID };
 
-/*
- * Begin the change of one staff member: a transaction, then stmt, whose
- * first column is the staff id, with the login as $1 and arg, unless NULL,
- * as $2. -1 with the error set and the transaction rolled back: an unknown
- * login, or the database.
- */
-static int
-staff_change_begin(struct worker *w, struct request *req,
-    struct db_stmt *stmt, const char *login, const char *arg,
-    char staff_id[24])
+/* Run stmt, with the login as $1, for one staff member; NULL with the
+ * error set if the database fails or it finds no row (an unknown
+ * login). */
+static PGresult *
+staff_query(struct worker *w, struct request *req, struct db_stmt *stmt,
+    const char *login)
 {
-	PGresult	*res = NULL;
+	PGresult	*res;
 
-	if (db_begin(w->db) == 0)
-		res = arg == NULL ? db_queryv(w->db, stmt, login) :
-		    db_queryv(w->db, stmt, login, arg);
-	if (res == NULL) {
+	if ((res = db_queryv(w->db, stmt, login)) == NULL) {
 		req_db_error(req, w->db);
-		db_rollback(w->db);
-		return -1;
+		return NULL;
 	}
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		db_rollback(w->db);
 		req_error(req, E_NOT_FOUND, "Compte inconnu : %s.", login);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * Begin the change of one staff member: a transaction, then stmt, whose
+ * first column is the staff id, with the login as $1. -1 with the error
+ * set and the transaction rolled back: an unknown login, or the database.
+ */
+static int
+staff_change_begin(struct worker *w, struct request *req,
+    struct db_stmt *stmt, const char *login, char staff_id[24])
+{
+	PGresult	*res = NULL;
+
+	if (db_begin(w->db) == -1)
+		req_db_error(req, w->db);
+	else
+		res = staff_query(w, req, stmt, login);
+	if (res == NULL) {
+		db_rollback(w->db);
 		return -1;
 	}
 	snprintf(staff_id, 24, "%s", db_get(res, 0, STAFF_CHANGE_ID));
@@ -360,7 +376,7 @@ op_staff_disable(struct worker *w, struct request *req)
 		    "propre compte.");
 		return;
 	}
-	if (staff_change_begin(w, req, &disable, login, NULL, staff_id) == -1)
+	if (staff_change_begin(w, req, &disable, login, staff_id) == -1)
 		return;
 	if ((res = db_queryv(w->db, &end, staff_id)) == NULL)
 		goto fail;
@@ -377,69 +393,168 @@ fail:
 	db_rollback(w->db);
 }
 
-/* Check an OpenSSH public key line: a known type, then base64 whose blob
- * starts with that same type. */
-static int
-staff_key_valid(const char *line, char **normalized)
-{
-	static const char *const types[] = { "ssh-ed25519", "ssh-rsa",
-	    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	    "ecdsa-sha2-nistp521", NULL };
-	char		 type[32], b64[8192];
-	unsigned char	 blob[6144];
-	size_t		 i, tlen;
-	int		 n, len;
+/* The statements of SSH keys. The member's id, where a key is added or
+ * removed. */
+static struct db_stmt	staff_key_owner = DB_STMT(
+    "select id from staff where login = $1");
+/* The member's keys, oldest first, as one JSON array (empty when they
+ * have none). */
+static struct db_stmt	staff_key_list = DB_STMT(
+    "select coalesce(json_agg(json_strip_nulls(json_build_object("
+    "  'fingerprint', k.fingerprint, 'type', k.key_type,"
+    "  'comment', k.comment, 'created', to_char(k.created_at"
+    "   at time zone 'Europe/Paris', 'YYYY-MM-DD HH24:MI')))"
+    "  order by k.created_at, k.id) filter (where k.id is not null),"
+    "  '[]')"
+    " from staff s left join staff_keys k on k.staff_id = s.id"
+    " where s.login = $1 group by s.id");
+enum { KEY_LIST };
+/* Remove one key of the member ($1), by its fingerprint. */
+static struct db_stmt	staff_key_delete = DB_STMT(
+    "delete from staff_keys where staff_id = $1 and fingerprint = $2"
+    " returning key_type");
+enum { KEY_DELETE_TYPE };
 
-	if (strlen(line) > 8000 || sscanf(line, "%31s %8191s", type, b64) != 2)
-		return 0;
-	for (i = 0; types[i] != NULL; i++) {
-		if (strcmp(types[i], type) == 0)
-			break;
-	}
-	if (types[i] == NULL)
-		return 0;
-	len = (int)strlen(b64);
-	if (len % 4 != 0 || (n = EVP_DecodeBlock(blob, (unsigned char *)b64,
-	    len)) < 4 + (int)strlen(type))
-		return 0;
-	tlen = (size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
-	    (size_t)blob[2] << 8 | blob[3];
-	if (tlen != strlen(type) || memcmp(blob + 4, type, tlen) != 0)
-		return 0;
-	xasprintf(normalized, "%s %s", type, b64);
-	return 1;
+/* Record an event about one SSH key of a staff member. */
+static int
+staff_key_event(struct worker *w, struct request *req, const char *staff_id,
+    const char *action, const char *fingerprint, const char *type)
+{
+	char	*detail;
+	int	 r;
+
+	xasprintf(&detail, "%s (%s)", fingerprint, type);
+	r = staff_event(w, req, staff_id, action, detail);
+	free(detail);
+	return r;
 }
 
-void
-op_staff_set_key(struct worker *w, struct request *req)
+/* Record a key for the member, with its event if it is new: 1 added, 0
+ * already there, -1 with the error set and the transaction rolled back. */
+static int
+staff_key_insert(struct worker *w, struct request *req, const char *login,
+    const struct sshkey *key)
 {
-	static struct db_stmt	 stmt = DB_STMT(
-	    "update staff set ssh_key = $2 where login = $1 returning id");
-	const char		*login, *key;
-	char			*normalized = NULL, staff_id[24];
+	static struct db_stmt	 add = DB_STMT(
+	    "insert into staff_keys (staff_id, key_type, key_blob,"
+	    " fingerprint, comment) values ($1, $2, $3::bytea, $4, $5)"
+	    " on conflict (staff_id, fingerprint) do nothing returning id");
+	PGresult		*res;
+	char			*blob, staff_id[24];
+	int			 added;
 
-	login = req_arg_str(req, "login", 1);
-	key = req_arg_str(req, "key", 1);
-	if (req->error != -1)
-		return;
-	if (!staff_key_valid(key, &normalized)) {
-		req_error(req, E_INVALID, "Clé publique SSH invalide "
-		    "(ssh-ed25519, ssh-rsa ou ecdsa attendue).");
-		return;
-	}
-	if (staff_change_begin(w, req, &stmt, login, normalized,
+	if (staff_change_begin(w, req, &staff_key_owner, login,
 	    staff_id) == -1)
-		goto out;
-	if (staff_event(w, req, staff_id, "staff_set_key", NULL) == -1 ||
-	    db_commit(w->db) == -1)
+		return -1;
+	blob = crypto_bytea_hex(key->blob, key->len);
+	res = db_queryv(w->db, &add, staff_id, key->type, blob,
+	    key->fingerprint, key->comment);
+	free(blob);
+	if (res == NULL)
 		goto fail;
-	req->result = json_pack("{s:s}", "login", login);
-	goto out;
+	added = PQntuples(res) == 1;
+	PQclear(res);
+	if ((added && staff_key_event(w, req, staff_id, "staff_set_key",
+	    key->fingerprint, key->type) == -1) || db_commit(w->db) == -1)
+		goto fail;
+	return added;
 fail:
 	req_db_error(req, w->db);
 	db_rollback(w->db);
-out:
-	free(normalized);
+	return -1;
+}
+
+/*
+ * Add an SSH key to a staff member's keys (those they had stay): the key
+ * is read (sshkey.c), then recorded with its fingerprint; a key already
+ * recorded for the member changes nothing ("added": false) and leaves no
+ * event.
+ */
+void
+op_staff_set_key(struct worker *w, struct request *req)
+{
+	struct sshkey		 key;
+	const char		*login, *line;
+	char			*cause;
+	int			 added;
+
+	login = req_arg_str(req, "login", 1);
+	line = req_arg_str(req, "key", 1);
+	if (req->error != -1)
+		return;
+	if (sshkey_parse(line, &key, &cause) == -1) {
+		req_error(req, E_INVALID, "Clé SSH illisible : %s.", cause);
+		free(cause);
+		return;
+	}
+	if ((added = staff_key_insert(w, req, login, &key)) != -1) {
+		log_info("SSH key %s of staff %s %s by %s", key.fingerprint,
+		    login, added ? "added" : "already registered",
+		    req->session->login);
+		req->result = json_pack("{s:s, s:s, s:s, s:b}", "login", login,
+		    "fingerprint", key.fingerprint, "type", key.type, "added",
+		    added);
+	}
+	sshkey_clear(&key);
+}
+
+/* The SSH keys of a staff member, oldest first. */
+void
+op_staff_keys(struct worker *w, struct request *req)
+{
+	const char	*login;
+	PGresult	*res;
+
+	if ((login = req_arg_str(req, "login", 1)) == NULL ||
+	    (res = staff_query(w, req, &staff_key_list, login)) == NULL)
+		return;
+	req->result = json_pack("{s:s, s:o}", "login", login, "keys",
+	    json_loads(db_get(res, 0, KEY_LIST), 0, NULL));
+	PQclear(res);
+}
+
+/*
+ * Remove one SSH key of a staff member. The sessions the key opened end
+ * in the same transaction (a trigger of staff_keys does it, for psql too:
+ * sql/009_staff_keys.sql), and the cached ones on this instance are
+ * checked again at their next request.
+ */
+void
+op_staff_remove_key(struct worker *w, struct request *req)
+{
+	const char	*login, *fingerprint;
+	char		 staff_id[24];
+	PGresult	*res;
+	int		 r;
+
+	login = req_arg_str(req, "login", 1);
+	fingerprint = req_arg_str(req, "fingerprint", 1);
+	if (req->error != -1 || staff_change_begin(w, req, &staff_key_owner,
+	    login, staff_id) == -1)
+		return;
+	if ((res = db_queryv(w->db, &staff_key_delete, staff_id,
+	    fingerprint)) == NULL)
+		goto fail;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		db_rollback(w->db);
+		req_error(req, E_NOT_FOUND, "%s n'a pas de clé SSH d'empreinte "
+		    "%s.", login, fingerprint);
+		return;
+	}
+	r = staff_key_event(w, req, staff_id, "staff_remove_key", fingerprint,
+	    db_get(res, 0, KEY_DELETE_TYPE));
+	PQclear(res);
+	if (r == -1 || db_commit(w->db) == -1)
+		goto fail;
+	gate_revoke_staff(atoi(staff_id));
+	log_info("SSH key %s of staff %s removed by %s", fingerprint, login,
+	    req->session->login);
+	req->result = json_object();
+	return;
+fail:
+	req_db_error(req, w->db);
+	db_rollback(w->db);
 }
 
 /*
@@ -469,7 +584,7 @@ op_staff_totp(struct worker *w, struct request *req)
 	remove = req_arg_bool(req, "remove", 0);
 	if (req->error != -1)
 		return;
-	if (staff_change_begin(w, req, &find, login, NULL, staff_id) == -1)
+	if (staff_change_begin(w, req, &find, login, staff_id) == -1)
 		return;
 	if (!remove) {
 		totp_secret_generate(secret);

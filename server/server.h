@@ -19,6 +19,7 @@
 #include "proto.h"
 
 struct db;
+struct sshkey;
 
 /*
  * Types shared by the loop, the workers and the handlers.
@@ -189,6 +190,19 @@ json_t	*session_describe(const struct session *, const char *token);
 void	 session_login(struct worker *, struct request *);
 void	 session_resume(struct worker *, struct request *);
 void	 session_logout(struct worker *, struct request *);
+/* The logins of ecadm-sshd by SSH key, for op-ssh.c; addr is the SSH
+ * client's address. Whether key is one of login's and the account may log
+ * in: 0 and whether a TOTP code will be asked, or -1 with the error set
+ * (E_AUTH); nothing is counted. */
+int	 session_key_check(struct worker *, struct request *,
+	    const char *login, const struct sshkey *, const char *addr,
+	    int *totp);
+/* Open a session by key and TOTP code, as session_login does with a
+ * password: the same refusals, failures counted against the account and
+ * addr, the session recorded with the key (channel "ssh"). */
+void	 session_key_login(struct worker *, struct request *,
+	    const char *login, const struct sshkey *, const char *addr,
+	    const char *code);
 /* Check a cached session against the database if it is due; 0 if valid. */
 int	 session_refresh(struct worker *, struct request *);
 /* The key that counts failures of a source address: the address, an IPv6
@@ -201,7 +215,9 @@ void	 session_addr_key(const char *addr, char out[SESSION_ADDR_KEY_LEN]);
 #define TOKEN_HASH_LEN	(2 + 2 * 32 + 1)
 void	 token_new(char token[TOKEN_LEN], char hash[TOKEN_HASH_LEN]);
 void	 token_hash_literal(const char *token, char hash[TOKEN_HASH_LEN]);
-/* Forget cached sessions of that staff member (they are disabled). */
+/* Forget cached sessions of that staff member (disabled, or a key of
+ * theirs removed): each is checked against the database at its next
+ * request. */
 void	 gate_revoke_staff(int staff_id);
 
 /* selection.c: the accounts notify and list apply to. */
@@ -240,6 +256,11 @@ void	 op_staff_list(struct worker *, struct request *);
 void	 op_staff_disable(struct worker *, struct request *);
 void	 op_staff_set_key(struct worker *, struct request *);
 void	 op_staff_totp(struct worker *, struct request *);
+void	 op_staff_keys(struct worker *, struct request *);
+void	 op_staff_remove_key(struct worker *, struct request *);
+/* op-ssh.c: the logins of ecadm-sshd by SSH key. */
+void	 op_ssh_key(struct worker *, struct request *);
+void	 op_ssh_login(struct worker *, struct request *);
 void	 op_import(struct worker *, struct request *);
 void	 op_notify(struct worker *, struct request *);
 void	 op_reset(struct worker *, struct request *);

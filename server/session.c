@@ -3,7 +3,10 @@
  * failure counters kept in the database (per account, with a lock that
  * grows, and per source address; both decay, and every instance shares
  * them), then records a session in the database and returns its token;
- * only the token's SHA-256 is stored. The connection caches the session;
+ * only the token's SHA-256 is stored. ecadm-sshd logs its users in the
+ * same way with an SSH key instead of the password (op-ssh.c): the key
+ * must be one of the member's, and the session remembers it, so that
+ * removing the key ends the session. The connection caches the session;
  * the gate confirms it against the database every session_check seconds
  * (idle expiry, end of its lifetime, logout elsewhere, staff disabled), so
  * any instance of ecadmd can serve any session and nothing is lost on a
@@ -29,6 +32,7 @@
 #include "log.h"
 #include "password.h"
 #include "server.h"
+#include "sshkey.h"
 #include "totp.h"
 #include "xmalloc.h"
 
@@ -37,6 +41,12 @@
  * look at, and tells nobody which one it was. */
 #define LOGIN_REFUSED	"Connexion refusée : identifiant, mot de passe ou " \
 	"code incorrect, ou trop de tentatives."
+/* The answers to ecadm-sshd: a key refused, whatever the reason (unknown
+ * login, key not registered, account locked or disabled, too many
+ * failures), and a good key whose TOTP code is missing or wrong. */
+#define KEY_REFUSED	"Clé refusée."
+#define KEY_TOTP_REFUSED "Clé refusée : code de vérification (TOTP) " \
+	"manquant, incorrect ou déjà utilisé."
 
 /* Room for the key of an address in login_throttle ("<IPv6>/64"). */
 #define ADDR_KEY_LEN	SESSION_ADDR_KEY_LEN
@@ -278,17 +288,27 @@ session_totp_check(const char *staff_id, const char *sealed,
 	return ok;
 }
 
-/* What a login attempt found out, step by step (session_login). */
+/*
+ * What a login attempt found out, step by step. A password login
+ * (session_login) and a key login of ecadm-sshd (session_key_login) are
+ * the same attempt with another credential: one statement reads the
+ * account, the same rules refuse it, count its failures and open its
+ * session.
+ */
 struct login_attempt {
 	const char	*login;
-	const char	*password;
+	const char	*password;	/* a password login, or NULL */
+	const struct sshkey *key;	/* a key login, or NULL */
 	const char	*code;		/* TOTP, or NULL */
 	const char	*addr;		/* throttle key; NULL: not counted */
+	const char	*from;		/* the client's address, for the log */
+	const char	*channel;	/* of the session */
 	PGresult	*res;		/* the staff row (login_find) */
 	const char	*staff_id;	/* NULL: unknown login */
+	const char	*key_id;	/* the staff_keys row of key, or NULL */
 	unsigned	 role;
 	int		 throttled;	/* too many failures from addr */
-	int		 password_ok;
+	int		 credential_ok;	/* the password, or a key of the member */
 	int		 totp;		/* enrolled */
 	int		 totp_ok;
 	int64_t		 step;		/* of a good TOTP code */
@@ -296,8 +316,9 @@ struct login_attempt {
 	int		 disabled;
 };
 
-/* Read the staff row and the address's failures, and check the password
- * and the code: one scrypt verification, known login or not. */
+/* Read the staff row, the key's row and the address's failures, and
+ * check the credential and the code: a password login costs one scrypt
+ * verification, known login or not. */
 static int
 login_find(struct worker *w, struct request *req, struct login_attempt *a)
 {
@@ -305,16 +326,23 @@ login_find(struct worker *w, struct request *req, struct login_attempt *a)
 	    "select (select login_failures_now(failures, last_failure, $3::int)"
 	    "  from login_throttle where addr = $2),"
 	    " s.id, s.password_hash, s.disabled, s.totp_sealed,"
-	    " s.totp_last_step, s.locked_until > now(), s.role"
-	    " from (values (1)) as one left join staff s on s.login = $1");
+	    " s.totp_last_step, s.locked_until > now(), s.role, k.id"
+	    " from (values (1)) as one left join staff s on s.login = $1"
+	    " left join staff_keys k on k.staff_id = s.id"
+	    "  and k.fingerprint = $4 and k.key_blob = $5::bytea");
 	enum { FIND_ADDR_FAILURES, FIND_ID, FIND_HASH, FIND_DISABLED,
-	    FIND_TOTP_SEALED, FIND_TOTP_LAST_STEP, FIND_LOCKED, FIND_ROLE };
-	char			 decay[16];
+	    FIND_TOTP_SEALED, FIND_TOTP_LAST_STEP, FIND_LOCKED, FIND_ROLE,
+	    FIND_KEY };
+	char			 decay[16], *blob = NULL;
 	PGresult		*res;
 
 	snprintf(decay, sizeof decay, "%d", server_cfg.login_failure_decay);
-	if ((res = db_queryv(w->db, &find, a->login, a->addr, decay)) ==
-	    NULL) {
+	if (a->key != NULL)
+		blob = crypto_bytea_hex(a->key->blob, a->key->len);
+	res = db_queryv(w->db, &find, a->login, a->addr, decay,
+	    a->key != NULL ? a->key->fingerprint : NULL, blob);
+	free(blob);
+	if (res == NULL) {
 		req_db_error(req, w->db);
 		return -1;
 	}
@@ -323,12 +351,17 @@ login_find(struct worker *w, struct request *req, struct login_attempt *a)
 	    db_get_int(res, 0, FIND_ADDR_FAILURES) >=
 	    server_cfg.login_addr_max_failures;
 	if (PQgetisnull(res, 0, FIND_ID)) {
-		password_dummy_verify(a->password);
+		if (a->password != NULL)
+			password_dummy_verify(a->password);
 		return 0;
 	}
 	a->staff_id = db_get(res, 0, FIND_ID);
-	a->password_ok = password_verify(a->password, db_get(res, 0,
-	    FIND_HASH));
+	a->key_id = db_get(res, 0, FIND_KEY);
+	if (a->password != NULL)
+		a->credential_ok = password_verify(a->password, db_get(res, 0,
+		    FIND_HASH));
+	else
+		a->credential_ok = a->key_id != NULL;
 	a->role = proto_role_lookup(db_get(res, 0, FIND_ROLE));
 	a->totp = !PQgetisnull(res, 0, FIND_TOTP_SEALED);
 	a->totp_ok = a->totp && a->code != NULL &&
@@ -339,9 +372,10 @@ login_find(struct worker *w, struct request *req, struct login_attempt *a)
 	return 0;
 }
 
-/* Why the attempt fails, in English for the log; NULL if it does not. */
+/* Why the account or its credential is refused, before any TOTP code,
+ * in English for the log; NULL if neither is. */
 static const char *
-login_refusal(const struct login_attempt *a)
+login_refusal_credential(const struct login_attempt *a)
 {
 	if (a->throttled)
 		return "too many failures from this address";
@@ -349,10 +383,22 @@ login_refusal(const struct login_attempt *a)
 		return "unknown login";
 	if (a->locked)
 		return "account locked";
-	if (!a->password_ok)
-		return "wrong password";
+	if (!a->credential_ok)
+		return a->key != NULL ? "key not registered for this login" :
+		    "wrong password";
 	if (a->disabled)
 		return "account disabled";
+	return NULL;
+}
+
+/* Why the attempt fails, in English for the log; NULL if it does not. */
+static const char *
+login_refusal(const struct login_attempt *a)
+{
+	const char	*why;
+
+	if ((why = login_refusal_credential(a)) != NULL)
+		return why;
 	if (a->totp && a->code == NULL)
 		return "TOTP code missing";
 	if (a->totp && !a->totp_ok)
@@ -362,14 +408,18 @@ login_refusal(const struct login_attempt *a)
 
 /* Count a failure. A locked account is not counted further (its lock
  * would grow without a guess being tried), nor an attempt the address
- * throttle stopped before any check. */
+ * throttle stopped before any check. A key refused is no guess either:
+ * the gateway has checked that its client holds it, so only a wrong
+ * TOTP code after a good key counts. */
 static void
 login_failed(struct worker *w, const struct login_attempt *a)
 {
 	int	count_account;
 
+	if (a->key != NULL && login_refusal_credential(a) != NULL)
+		return;
 	count_account = a->staff_id != NULL && !a->throttled && !a->locked &&
-	    (!a->password_ok || (a->totp && !a->disabled));
+	    (!a->credential_ok || (a->totp && !a->disabled));
 	session_failed(w, count_account ? a->staff_id : NULL,
 	    a->throttled ? NULL : a->addr);
 }
@@ -377,7 +427,8 @@ login_failed(struct worker *w, const struct login_attempt *a)
 /*
  * Open the session: a new token, its hash stored, the failures cleared
  * and the TOTP step spent. 1 when done (the reply is set), 0 when another
- * login spent this TOTP step first, -1 on a database error (set).
+ * login spent this TOTP step first or the key was removed meanwhile, -1
+ * on a database error (set).
  */
 static int
 login_start(struct worker *w, struct request *req,
@@ -391,9 +442,12 @@ login_start(struct worker *w, struct request *req,
 	    "  totp_last_step = coalesce($4::bigint, totp_last_step)"
 	    "  where id = $1 and ($4::bigint is null"
 	    "   or totp_last_step is null or totp_last_step < $4::bigint)"
+	    "  and ($5::bigint is null or exists (select 1 from staff_keys"
+	    "   where id = $5::bigint))"
 	    "  returning id)"
-	    " insert into staff_sessions (staff_id, token_hash, channel)"
-	    " select id, $2::bytea, $3::text from ok returning id");
+	    " insert into staff_sessions (staff_id, token_hash, channel,"
+	    "  ssh_key_id)"
+	    " select id, $2::bytea, $3::text, $5::bigint from ok returning id");
 	enum { START_SESSION };
 	char			 token[TOKEN_LEN], hash[TOKEN_HASH_LEN];
 	char			 stepbuf[24];
@@ -403,8 +457,8 @@ login_start(struct worker *w, struct request *req,
 
 	token_new(token, hash);
 	snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)a->step);
-	if ((ins = db_queryv(w->db, &start, a->staff_id, hash, req->channel,
-	    a->totp ? stepbuf : NULL)) == NULL) {
+	if ((ins = db_queryv(w->db, &start, a->staff_id, hash, a->channel,
+	    a->totp ? stepbuf : NULL, a->key_id)) == NULL) {
 		req_db_error(req, w->db);
 		goto out;
 	}
@@ -419,8 +473,13 @@ login_start(struct worker *w, struct request *req,
 		req_db_error(req, w->db);
 		goto out;
 	}
-	log_info("%s logged in as %s (session %lld)", a->login,
-	    proto_role_name(s->role), (long long)s->id);
+	if (a->key != NULL)
+		log_info("%s logged in as %s with SSH key %s from %s "
+		    "(session %lld)", a->login, proto_role_name(s->role),
+		    a->key->fingerprint, a->from, (long long)s->id);
+	else
+		log_info("%s logged in as %s (session %lld)", a->login,
+		    proto_role_name(s->role), (long long)s->id);
 	req->result = session_describe(s, token);
 	req->new_session = s;
 	done = 1;
@@ -429,21 +488,101 @@ out:
 	return done;
 }
 
+/* Refuse the attempt: the log says why, the client gets one answer. */
+static void
+login_refused(struct request *req, const struct login_attempt *a,
+    const char *why)
+{
+	/* An unknown login is not logged: people type their password in
+	 * the login field by mistake. */
+	if (a->key != NULL && a->staff_id != NULL)
+		log_warnx("SSH key %s refused for %s from %s: %s",
+		    a->key->fingerprint, a->login, a->from, why);
+	else if (a->key != NULL)
+		log_warnx("SSH key %s refused for an unknown login from %s: %s",
+		    a->key->fingerprint, a->from, why);
+	else if (a->staff_id != NULL)
+		log_warnx("login refused for %s from %s: %s", a->login, a->from,
+		    why);
+	else
+		log_warnx("login refused for an unknown login from %s: %s",
+		    a->from, why);
+	if (a->key == NULL)
+		req_error(req, E_AUTH, LOGIN_REFUSED);
+	else if (a->totp && login_refusal_credential(a) == NULL)
+		req_error(req, E_AUTH, KEY_TOTP_REFUSED);
+	else
+		req_error(req, E_AUTH, KEY_REFUSED);
+}
+
+/*
+ * The attempt once read: refused, counted and answered, or its session
+ * opened. The one answer other than a refusal, TOTP required by the role
+ * but not enrolled, comes after a good credential only: the holder
+ * learns what to do, a guesser nothing more than a wrong password.
+ */
+static void
+login_conclude(struct worker *w, struct request *req,
+    struct login_attempt *a)
+{
+	const char	*why;
+
+	if ((why = login_refusal(a)) == NULL &&
+	    !a->totp && (server_cfg.totp_roles & a->role)) {
+		/* Not a failure to count: the credential was right. */
+		log_warnx("login refused for %s from %s: TOTP is required for "
+		    "the role %s and none is enrolled", a->login, a->from,
+		    proto_role_name(a->role));
+		req_error(req, E_AUTH, "Connexion refusée : votre rôle exige "
+		    "un code de vérification (TOTP) et aucun n'est encore "
+		    "configuré pour votre compte. Demandez à un administrateur "
+		    "de l'activer (ecadmctl staff totp %s).", a->login);
+		return;
+	}
+	if (why != NULL)
+		login_failed(w, a);
+	else {
+		switch (login_start(w, req, a)) {
+		case 1:
+		case -1:
+			return;
+		}
+		/* Another login took this step first, or (no TOTP) the key
+		 * went between the two statements. */
+		if (a->totp) {
+			why = "TOTP code already used";
+			session_failed(w, a->staff_id, a->addr);
+		} else
+			why = "SSH key removed meanwhile";
+	}
+	login_refused(req, a, why);
+}
+
+/* Read the attempt, then conclude it. */
+static void
+login_run(struct worker *w, struct request *req, struct login_attempt *a)
+{
+	if (req->session != NULL) {
+		req_error(req, E_INVALID, "Déjà connecté.");
+		return;
+	}
+	if (login_find(w, req, a) == 0)
+		login_conclude(w, req, a);
+	PQclear(a->res);
+}
+
 /*
  * A login. Whatever is wrong (unknown login, wrong password, account
  * locked or disabled, TOTP code missing, wrong or used, too many failures
  * from the address) the client gets the same E_AUTH message after the same
  * work, one scrypt verification: neither the answer nor its time tells
  * which logins exist, which have TOTP or which are locked. Only the log,
- * for operators, says why (never the password nor the code). The one
- * other answer, TOTP required by the role but not enrolled, comes after a
- * correct password only, so it tells nothing to who does not hold it.
+ * for operators, says why (never the password nor the code).
  */
 void
 session_login(struct worker *w, struct request *req)
 {
 	struct login_attempt	 a;
-	const char		*why;
 	char			 addrkey[ADDR_KEY_LEN];
 
 	memset(&a, 0, sizeof a);
@@ -453,55 +592,61 @@ session_login(struct worker *w, struct request *req)
 	a.code = req_arg_str(req, "totp", 0);
 	if (req->error != -1)
 		return;
-	if (req->session != NULL) {
-		req_error(req, E_INVALID, "Déjà connecté.");
-		return;
-	}
+	a.from = req->addr;
+	a.channel = req->channel;
 	/* A front end (ecadm-sshd) brings all its users from one address
 	 * and limits its own clients: only direct clients are counted. */
 	if (req->peer == PEER_CLIENT) {
 		session_addr_key(req->addr, addrkey);
 		a.addr = addrkey;
 	}
+	login_run(w, req, &a);
+}
+
+int
+session_key_check(struct worker *w, struct request *req, const char *login,
+    const struct sshkey *key, const char *addr, int *totp)
+{
+	struct login_attempt	 a;
+	const char		*why;
+	int			 r = -1;
+
+	memset(&a, 0, sizeof a);
+	a.login = login;
+	a.key = key;
+	a.from = addr;
 	if (login_find(w, req, &a) == -1)
-		return;
-	if ((why = login_refusal(&a)) == NULL &&
-	    !a.totp && (server_cfg.totp_roles & a.role)) {
-		/* Told after a correct password only: the holder learns what
-		 * to do, a guesser nothing more than a wrong password. Not a
-		 * failure to count: the password was right. */
-		log_warnx("login refused for %s from %s: TOTP is required for "
-		    "the role %s and none is enrolled", a.login, req->addr,
-		    proto_role_name(a.role));
-		req_error(req, E_AUTH, "Connexion refusée : votre rôle exige "
-		    "un code de vérification (TOTP) et aucun n'est encore "
-		    "configuré pour votre compte. Demandez à un administrateur "
-		    "de l'activer (ecadmctl staff totp %s).", a.login);
-		goto out;
-	}
-	if (why != NULL)
-		login_failed(w, &a);
+		return -1;
+	if ((why = login_refusal_credential(&a)) != NULL)
+		login_refused(req, &a, why);
 	else {
-		switch (login_start(w, req, &a)) {
-		case 1:
-		case -1:
-			goto out;
-		}
-		/* Another login took this step first. */
-		why = "TOTP code already used";
-		session_failed(w, a.staff_id, a.addr);
+		log_info("SSH key %s of %s offered from %s%s", key->fingerprint,
+		    login, addr, a.totp ? " (TOTP to ask)" : "");
+		*totp = a.totp;
+		r = 0;
 	}
-	/* An unknown login is not logged: people type their password in
-	 * the login field by mistake. */
-	if (a.staff_id != NULL)
-		log_warnx("login refused for %s from %s: %s", a.login,
-		    req->addr, why);
-	else
-		log_warnx("login refused for an unknown login from %s: %s",
-		    req->addr, why);
-	req_error(req, E_AUTH, LOGIN_REFUSED);
-out:
 	PQclear(a.res);
+	return r;
+}
+
+void
+session_key_login(struct worker *w, struct request *req, const char *login,
+    const struct sshkey *key, const char *addr, const char *code)
+{
+	struct login_attempt	 a;
+	char			 addrkey[ADDR_KEY_LEN];
+
+	memset(&a, 0, sizeof a);
+	a.step = -1;
+	a.login = login;
+	a.key = key;
+	a.code = code;
+	a.from = addr;
+	a.channel = "ssh";
+	/* The gateway's client is counted by its own address. */
+	session_addr_key(addr, addrkey);
+	a.addr = addrkey;
+	login_run(w, req, &a);
 }
 
 void

@@ -57,6 +57,10 @@ static const op_handler handlers[OP__COUNT] = {
 	[OP_GUARDIAN_LOGOUT] = op_guardian_logout,
 	[OP_SET_EMAIL] = op_set_email,
 	[OP_RESEND_ACTIVATION] = op_resend_activation,
+	[OP_STAFF_KEYS] = op_staff_keys,
+	[OP_STAFF_REMOVE_KEY] = op_staff_remove_key,
+	[OP_SSH_KEY] = op_ssh_key,
+	[OP_SSH_LOGIN] = op_ssh_login,
 };
 
 void
