@@ -765,6 +765,12 @@ tui_run(struct tui *t)
 			t->signal = tui_signal;
 			break;
 		}
+		/* tui_request's own rpc_io may have read a fast reply (a
+		 * resume): the socket will not wake ppoll for it. */
+		if (t->connected)
+			tui_replies(t);
+		if (!t->running)
+			break;
 		if (t->dirty)
 			tui_draw(t);
 		pfd[0].fd = STDIN_FILENO;
@@ -810,7 +816,7 @@ tui_run(struct tui *t)
 		}
 		if (pfd[0].revents & (POLLHUP | POLLERR))
 			break;
-		while ((r = get_wch(&ch)) != ERR) {
+		while (t->running && (r = get_wch(&ch)) != ERR) {
 			clock_gettime(CLOCK_MONOTONIC, &start);
 			tui_key(t, ch, r == KEY_CODE_YES);
 			if (t->trace != NULL) {
