@@ -492,9 +492,11 @@ tui_replies(struct tui *t)
 				p->cb(t, r, p->arg);
 			free(p);
 		}
-		/* A session that ended (idle, disabled) sends to login. */
-		if (!r->ok && r->error == E_AUTH &&
-		    t->session != NULL)
+		/* A session that ended (idle, staff disabled): said on the
+		 * status line, or the end of ecadm for a session handed over
+		 * by ecadm-sshd. */
+		if (!r->ok && r->error == E_AUTH && t->session != NULL &&
+		    !tui_session_ended(t, r->message))
 			tui_status(t, 1, "%s", r->message);
 		rpc_reply_free(r);
 		t->dirty = 1;
@@ -529,31 +531,6 @@ tui_broken(struct tui *t)
 	    "dans %d s… (q pour quitter)", RETRY_MS / 1000);
 }
 
-static void
-resume_done(struct tui *t, struct rpc_reply *r, void *arg)
-{
-	(void)arg;
-	if (r == NULL)
-		return;
-	if (!r->ok) {
-		/* The session did not survive: log in again. */
-		json_decref(t->session);
-		t->session = NULL;
-		/* A progress bar among them goes too. */
-		t->progress = NULL;
-		while (t->noverlays > 0)
-			tui_pop(t);
-		if (t->login == NULL)
-			t->login = screen_login_new(t);
-		tui_status(t, 1, "Connexion rétablie, mais %s",
-		    r->message);
-		return;
-	}
-	tui_status(t, 0, "Connexion rétablie.");
-	if (t->tabs[t->tab] != NULL && t->tabs[t->tab]->show != NULL)
-		t->tabs[t->tab]->show(t->tabs[t->tab], t);
-}
-
 /* Try to reach the server again, and resume the session. */
 static void
 tui_reconnect(struct tui *t)
@@ -579,9 +556,10 @@ tui_reconnect(struct tui *t)
 	rpc_close(t->rpc);
 	t->rpc = rpc;
 	t->connected = 1;
-	if (t->token != NULL && t->session != NULL)
-		tui_request(t, OP_RESUME, json_pack("{s:s}", "token", t->token),
-		    resume_done, NULL);
+	/* A session handed over is resumed even before it first opened:
+	 * the connection may have broken before the answer. */
+	if (t->token != NULL && (t->session != NULL || t->handed_over))
+		tui_resume(t);
 	else if (!t->quiet_retry)
 		tui_status(t, 0, "Connexion rétablie.");
 	t->quiet_retry = 0;
@@ -730,6 +708,10 @@ tui_key(struct tui *t, wint_t ch, int keycode)
 	if (t->session == NULL) {
 		if (t->login != NULL && t->login->key(t->login, t, ch, keycode))
 			t->dirty = 1;
+		/* A session handed over, not open yet: nothing but quit. */
+		else if (t->login == NULL && ((!keycode && (ch == 'q' ||
+		    ch == 'Q')) || (keycode && ch == KEY_F(10))))
+			tui_quit(t);
 		return;
 	}
 	if (t->noverlays > 0) {
@@ -832,5 +814,18 @@ tui_run(struct tui *t)
 				break;
 		}
 	}
-	return 0;
+	return t->exit_status;
+}
+
+int
+tui_session_ended(struct tui *t, const char *message)
+{
+	if (!t->handed_over)
+		return 0;
+	/* The first reason is the one: later replies only repeat it. */
+	if (t->farewell == NULL)
+		t->farewell = xstrdup(message);
+	t->exit_status = EXIT_REFUSED;
+	tui_quit(t);
+	return 1;
 }
