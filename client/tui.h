@@ -174,9 +174,15 @@ char	*tui_download_path(const char *name);
 /* Write a received document there, mode 0600; the path, or NULL and a
  * status message. */
 char	*tui_save_document(struct tui *, const struct rpc_reply *);
-/* Save it and say where in a message (what: one sentence before). */
+/* Save it and say where in a message (what: one sentence before); under
+ * ecadm-sshd, how to fetch it instead. */
 void	 tui_document_saved(struct tui *, const struct rpc_reply *,
 	    const char *what);
+/* With ECADM_DOWNLOAD_HINT (documents saved on ecadm-sshd's side): the
+ * command that fetches the file name to the director's computer (hint,
+ * name, " .") and the note after it ("(ou sftp ; le fichier est gardé N
+ * jours)", N from ECADM_DOWNLOAD_DAYS); 1, or 0 without a hint. */
+int	 tui_download_fetch(const char *name, char **command, char **note);
 
 /* Log in (login screen or direct); on success the tabs open. */
 void	 tui_login(struct tui *, const char *user, const char *password);

@@ -775,7 +775,9 @@ class TestAccountCard(TuiCase):
 class TestSessionFd(TuiCase):
     """ecadm as ecadm-sshd runs it: the session token on a descriptor
     (ECADM_SESSION_FD), no login screen, and an end of the session that
-    ends ecadm with a French message."""
+    ends ecadm with a French message; documents fetched with scp."""
+
+    HINT = "scp -P 2222 %s@gw.example.fr:"
 
     def token_file(self, name, token):
         path = os.path.join(self.s.dir, name + ".token")
@@ -903,6 +905,49 @@ class TestSessionFd(TuiCase):
         # The resumed session answers.
         t.keys("2")
         t.wait_for("Par classe")
+        t.keys("q")
+        self.assertIn("status=0", t.wait_for("status="))
+
+    def test_document_fetched_with_scp(self):
+        S, d = self.school()
+        hint = self.HINT % d
+        t = self.handed_over("fd-scp", self.login_token(d), {
+            "ECADM_DOWNLOAD_HINT": hint, "ECADM_DOWNLOAD_DAYS": "7"},
+            width=80, height=24)
+        t.wait_for("15 lignes")
+        t.keys("n")
+        t.wait_for("Courriel : à l'adresse")
+        t.keys("Enter")             # Papier: the row's account
+        t.wait_for("sera notifié")
+        t.keys("Enter")
+        screen = t.wait_for("(ou sftp ; le fichier est gardé 7 jours)")
+        pdfs = [f for f in os.listdir(self.downloads) if f.endswith(".pdf")]
+        self.assertEqual(len(pdfs), 1)
+        path = os.path.join(self.downloads, pdfs[0])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        command = "%s%s ." % (hint, pdfs[0])
+        self.assertGreater(len(command), 74)    # wider than the box
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 24)
+        self.assertTrue(all(len(l) <= 80 for l in lines), screen)
+        self.assertIn("Pour le récupérer sur votre poste :", screen)
+        self.assertIn("Document enregistré : %s" % pdfs[0], screen)
+        self.assertNotIn(self.downloads, screen)
+        # At 80 columns the command is cut into lines, nothing lost.
+        inner = "".join(l.split("│")[1] for l in lines if l.count("│") == 2)
+        self.assertIn("".join(command.split()), "".join(inner.split()))
+        # Wider, it stands whole on its own line.
+        t.resize(120, 30)
+        screen = t.wait_for(command)
+        row = next(l for l in screen.splitlines() if command in l)
+        self.assertEqual(row.split("│")[1].strip(), command)
+        # The Aide tab says the same.
+        t.keys("Enter")
+        t.keys("4")
+        t.keys("End")
+        screen = t.wait_for("(ou sftp ; le fichier est gardé 7 jours)")
+        self.assertIn(hint + "FICHIER .", screen)
+        self.assertNotIn("ECADM_DOWNLOAD_DIR", screen)
         t.keys("q")
         self.assertIn("status=0", t.wait_for("status="))
 
