@@ -799,14 +799,17 @@ class TestSessionFd(TuiCase):
 
     def handed_over(self, name, token, env=None, width=100, height=30,
                     port=None):
-        """ecadm started the way ecadm-sshd starts it; its stderr and then
-        its exit status stay on the screen."""
+        """ecadm started the way ecadm-sshd starts it; its stderr (kept in
+        self.stderr_file) and then its exit status stay on the screen."""
         e = self.terminal_env(name, env, port)
         path = self.token_file(name, token)
+        self.stderr_file = os.path.join(self.s.dir, name + ".stderr")
         t = Tmux(self.s, name, "sh -c %s" % shlex.quote(
-            "exec 3<%s; ECADM_SESSION_FD=3 %s; echo \"status=$?\"; "
-            "sleep 60" % (shlex.quote(path),
-                          os.path.join(harness.BUILD, "ecadm"))),
+            "exec 3<%s; ECADM_SESSION_FD=3 %s 2>%s; s=$?; cat %s; "
+            "echo \"status=$s\"; sleep 60" % (
+                shlex.quote(path), os.path.join(harness.BUILD, "ecadm"),
+                shlex.quote(self.stderr_file),
+                shlex.quote(self.stderr_file))),
             e, width, height)
         self.addCleanup(t.close)
         return t
@@ -818,14 +821,22 @@ class TestSessionFd(TuiCase):
         self.assertEqual(len(ecadm), 1, ecadm)
         return ecadm[0]
 
+    def exited(self, t, status):
+        """ecadm quit with that status (no sanitizer report); the
+        screen."""
+        screen = t.wait_for("status=")
+        with open(self.stderr_file) as f:
+            report = harness.sanitizer_report(f.read())
+        self.assertIsNone(report, report)
+        self.assertIn("status=%d" % status, screen)
+        return screen
+
     def ended(self, t, message):
         """ecadm quit with status 1, the message and the advice left on
         the terminal it gave back."""
-        screen = t.wait_for("status=")
-        self.assertIn("status=1", screen)
+        screen = self.exited(t, 1)
         text = " ".join(screen.split())
         self.assertIn(message + " Reconnectez-vous avec ssh.", text)
-        self.assertIsNone(harness.sanitizer_report(screen), screen)
         # The terminal was given back: no frame left.
         self.assertNotIn("1 Responsables", screen)
         return screen
@@ -869,8 +880,7 @@ class TestSessionFd(TuiCase):
         t.keys("2")
         t.wait_for("Notifié et non activé")
         t.keys("q")
-        screen = t.wait_for("status=")
-        self.assertIn("status=0", screen)
+        self.exited(t, 0)
 
     def test_unknown_token_ends_ecadm(self):
         t = self.handed_over("fd-bad", os.urandom(32).hex())
@@ -906,7 +916,7 @@ class TestSessionFd(TuiCase):
         t.keys("2")
         t.wait_for("Par classe")
         t.keys("q")
-        self.assertIn("status=0", t.wait_for("status="))
+        self.exited(t, 0)
 
     def test_document_fetched_with_scp(self):
         S, d = self.school()
@@ -949,7 +959,7 @@ class TestSessionFd(TuiCase):
         self.assertIn(hint + "FICHIER .", screen)
         self.assertNotIn("ECADM_DOWNLOAD_DIR", screen)
         t.keys("q")
-        self.assertIn("status=0", t.wait_for("status="))
+        self.exited(t, 0)
 
 
 class TestSignals(TuiCase):
