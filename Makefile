@@ -100,7 +100,8 @@ TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c client/card.c \
 		   client/screen-login.c client/screen-responsables.c \
 		   client/screen-fiche.c client/widget-table.c \
 		   client/widget-dialog.c client/screen-etat.c \
-		   client/screen-journal.c client/screen-aide.c
+		   client/screen-journal.c client/screen-aide.c \
+		   client/document.c
 GUICHET_SRCS	 = guichet/main.c guichet/http.c guichet/routes.c \
 		   guichet/backend.c guichet/pages.c guichet/forms.c
 SQL_FILES	 = $(sort $(wildcard sql/[0-9]*.sql))

@@ -29,7 +29,7 @@ enum aide_kind {
 	AIDE_STATE,		/* a state label in its colour, then text */
 	AIDE_REASON,		/* why a line is greyed, then text */
 	AIDE_TEXT,		/* a paragraph */
-	AIDE_DOWNLOADS,		/* the folder of documents on this machine */
+	AIDE_DOWNLOADS,		/* where documents go: here, or ecadm-sshd's */
 };
 
 struct aide_item {
@@ -133,13 +133,23 @@ static const struct aide_item aide_items[] = {
 	    "prochaine importation met la ligne à jour." },
 
 	{ AIDE_SECTION, NULL, "Où sont enregistrés les documents" },
-	{ AIDE_TEXT, NULL, "Les feuilles de notification et les listes sont "
-	    "enregistrées dans le dossier ~/ecadm/ de votre compte, ou dans "
-	    "le dossier donné par la variable ECADM_DOWNLOAD_DIR. Elles "
-	    "portent des mots de passe : elles sont créées en mode 0600, "
-	    "lisibles par vous seul. Supprimez-les une fois imprimées." },
 	{ AIDE_DOWNLOADS, NULL, NULL },
 };
+
+/* The documents section on this machine, then under ecadm-sshd (with
+ * ECADM_DOWNLOAD_HINT): the same facts, and how to fetch a document. */
+static const char aide_downloads_here[] = "Les feuilles de notification et "
+    "les listes sont enregistrées dans le dossier ~/ecadm/ de votre compte, "
+    "ou dans le dossier donné par la variable ECADM_DOWNLOAD_DIR. Elles "
+    "portent des mots de passe : elles sont créées en mode 0600, lisibles "
+    "par vous seul. Supprimez-les une fois imprimées.";
+static const char aide_downloads_gateway[] = "Les feuilles de notification "
+    "et les listes sont enregistrées sur le serveur, dans votre dossier. "
+    "Elles portent des mots de passe : elles sont créées en mode 0600, "
+    "lisibles par vous seul. Pour récupérer un document sur votre poste :";
+static const char aide_downloads_after[] = "Le nom du fichier est donné "
+    "quand le document est enregistré. Supprimez vos copies une fois "
+    "imprimées.";
 
 struct aide {
 	int	scroll;		/* first virtual row shown */
@@ -261,14 +271,49 @@ aide_term(struct canvas *c, int row, const char *term, int termw,
 	return 1 + n;
 }
 
+/* A paragraph of the page. */
+static int
+aide_paragraph(struct canvas *c, int row, const char *text)
+{
+	return aide_wrap(c, row, AIDE_INDENT, COLS - 1 - AIDE_INDENT, text,
+	    A_NORMAL);
+}
+
+/* Where documents are saved: on this machine, or on ecadm-sshd's side with
+ * the command that fetches them, as the « Document enregistré » dialog
+ * says it. Returns the rows used. */
+static int
+aide_downloads(struct canvas *c, int row)
+{
+	const char	*dir = getenv("ECADM_DOWNLOAD_DIR");
+	char		*where, *command, *note;
+	int		 rows;
+
+	if (tui_download_fetch("FICHIER", &command, &note)) {
+		rows = aide_paragraph(c, row, aide_downloads_gateway);
+		rows += aide_wrap(c, row + rows, AIDE_INDENT + 2, COLS - 3 -
+		    AIDE_INDENT, command, A_BOLD);
+		rows += aide_paragraph(c, row + rows, note);
+		rows += aide_paragraph(c, row + rows, aide_downloads_after);
+		free(command);
+		free(note);
+		return rows;
+	}
+	rows = aide_paragraph(c, row, aide_downloads_here);
+	if (dir == NULL || *dir == '\0')
+		return rows;
+	xasprintf(&where, "Sur ce poste, ECADM_DOWNLOAD_DIR vaut %s.", dir);
+	rows += aide_paragraph(c, row + rows, where);
+	free(where);
+	return rows;
+}
+
 /* Lay the whole page out; returns its height in rows. */
 static int
 aide_draw_page(struct canvas *c, struct tui *t)
 {
 	const struct aide_item	*it;
 	const struct state_info	*st;
-	const char		*dir;
-	char			*where;
 	size_t			 i;
 	int			 row = 0, keyw = 17, statew = 22, reasonw = 27;
 
@@ -312,18 +357,10 @@ aide_draw_page(struct canvas *c, struct tui *t)
 			    tui_attr(t, TC_INELIGIBLE));
 			break;
 		case AIDE_TEXT:
-			row += aide_wrap(c, row, AIDE_INDENT, COLS - 1 -
-			    AIDE_INDENT, it->text, A_NORMAL);
+			row += aide_paragraph(c, row, it->text);
 			break;
 		case AIDE_DOWNLOADS:
-			dir = getenv("ECADM_DOWNLOAD_DIR");
-			if (dir == NULL || *dir == '\0')
-				break;
-			xasprintf(&where, "Sur ce poste, ECADM_DOWNLOAD_DIR "
-			    "vaut %s.", dir);
-			row += aide_wrap(c, row, AIDE_INDENT, COLS - 1 -
-			    AIDE_INDENT, where, A_NORMAL);
-			free(where);
+			row += aide_downloads(c, row);
 			break;
 		}
 	}

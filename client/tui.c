@@ -1,6 +1,4 @@
 /* The event loop of ecadm: frame, overlays, requests, reconnection. */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -494,9 +492,11 @@ tui_replies(struct tui *t)
 				p->cb(t, r, p->arg);
 			free(p);
 		}
-		/* A session that ended (idle, disabled) sends to login. */
-		if (!r->ok && r->error == E_AUTH &&
-		    t->session != NULL)
+		/* A session that ended (idle, staff disabled): said on the
+		 * status line, or the end of ecadm for a session handed over
+		 * by ecadm-sshd. */
+		if (!r->ok && r->error == E_AUTH && t->session != NULL &&
+		    !tui_session_ended(t, r->message))
 			tui_status(t, 1, "%s", r->message);
 		rpc_reply_free(r);
 		t->dirty = 1;
@@ -531,31 +531,6 @@ tui_broken(struct tui *t)
 	    "dans %d s… (q pour quitter)", RETRY_MS / 1000);
 }
 
-static void
-resume_done(struct tui *t, struct rpc_reply *r, void *arg)
-{
-	(void)arg;
-	if (r == NULL)
-		return;
-	if (!r->ok) {
-		/* The session did not survive: log in again. */
-		json_decref(t->session);
-		t->session = NULL;
-		/* A progress bar among them goes too. */
-		t->progress = NULL;
-		while (t->noverlays > 0)
-			tui_pop(t);
-		if (t->login == NULL)
-			t->login = screen_login_new(t);
-		tui_status(t, 1, "Connexion rétablie, mais %s",
-		    r->message);
-		return;
-	}
-	tui_status(t, 0, "Connexion rétablie.");
-	if (t->tabs[t->tab] != NULL && t->tabs[t->tab]->show != NULL)
-		t->tabs[t->tab]->show(t->tabs[t->tab], t);
-}
-
 /* Try to reach the server again, and resume the session. */
 static void
 tui_reconnect(struct tui *t)
@@ -581,9 +556,10 @@ tui_reconnect(struct tui *t)
 	rpc_close(t->rpc);
 	t->rpc = rpc;
 	t->connected = 1;
-	if (t->token != NULL && t->session != NULL)
-		tui_request(t, OP_RESUME, json_pack("{s:s}", "token", t->token),
-		    resume_done, NULL);
+	/* A session handed over is resumed even before it first opened:
+	 * the connection may have broken before the answer. */
+	if (t->token != NULL && (t->session != NULL || t->handed_over))
+		tui_resume(t);
 	else if (!t->quiet_retry)
 		tui_status(t, 0, "Connexion rétablie.");
 	t->quiet_retry = 0;
@@ -732,6 +708,10 @@ tui_key(struct tui *t, wint_t ch, int keycode)
 	if (t->session == NULL) {
 		if (t->login != NULL && t->login->key(t->login, t, ch, keycode))
 			t->dirty = 1;
+		/* A session handed over, not open yet: nothing but quit. */
+		else if (t->login == NULL && ((!keycode && (ch == 'q' ||
+		    ch == 'Q')) || (keycode && ch == KEY_F(10))))
+			tui_quit(t);
 		return;
 	}
 	if (t->noverlays > 0) {
@@ -765,6 +745,12 @@ tui_run(struct tui *t)
 			t->signal = tui_signal;
 			break;
 		}
+		/* tui_request's own rpc_io may have read a fast reply (a
+		 * resume): the socket will not wake ppoll for it. */
+		if (t->connected)
+			tui_replies(t);
+		if (!t->running)
+			break;
 		if (t->dirty)
 			tui_draw(t);
 		pfd[0].fd = STDIN_FILENO;
@@ -810,7 +796,7 @@ tui_run(struct tui *t)
 		}
 		if (pfd[0].revents & (POLLHUP | POLLERR))
 			break;
-		while ((r = get_wch(&ch)) != ERR) {
+		while (t->running && (r = get_wch(&ch)) != ERR) {
 			clock_gettime(CLOCK_MONOTONIC, &start);
 			tui_key(t, ch, r == KEY_CODE_YES);
 			if (t->trace != NULL) {
@@ -828,69 +814,18 @@ tui_run(struct tui *t)
 				break;
 		}
 	}
-	return 0;
+	return t->exit_status;
 }
 
-char *
-tui_download_path(const char *name)
+int
+tui_session_ended(struct tui *t, const char *message)
 {
-	const char	*dir = getenv("ECADM_DOWNLOAD_DIR"), *home;
-	char		*path, *base = NULL;
-	struct stat	 st;
-
-	errno = 0;
-	if (dir == NULL || *dir == '\0') {
-		home = getenv("HOME");
-		xasprintf(&base, "%s/ecadm", home != NULL ? home : ".");
-		dir = base;
-	}
-	/* Documents carry passwords: the folder is the user's alone. */
-	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
-	    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		if (errno == 0 || errno == EEXIST)
-			errno = ENOTDIR;
-		free(base);
-		return NULL;
-	}
-	xasprintf(&path, "%s/%s", dir, name);
-	free(base);
-	return path;
-}
-
-char *
-tui_save_document(struct tui *t, const struct rpc_reply *r)
-{
-	char	*path, *cause;
-
-	if (r->blob == NULL || r->blob_name == NULL ||
-	    strchr(r->blob_name, '/') != NULL) {
-		tui_status(t, 1, "Le serveur n'a pas envoyé de document.");
-		return NULL;
-	}
-	if ((path = tui_download_path(r->blob_name)) == NULL) {
-		tui_status(t, 1, "Dossier de téléchargement inutilisable : %s",
-		    strerror(errno));
-		return NULL;
-	}
-	if (settings_write_document(path, r->blob, r->blob_len,
-	    &cause) == -1) {
-		tui_status(t, 1, "%s", cause);
-		free(cause);
-		free(path);
-		return NULL;
-	}
-	return path;
-}
-
-void
-tui_document_saved(struct tui *t, const struct rpc_reply *r, const char *what)
-{
-	char	*path, text[1024];
-
-	if ((path = tui_save_document(t, r)) == NULL)
-		return;
-	snprintf(text, sizeof text, "%s\n\nEnregistré dans :\n%s", what, path);
-	dialog_message(t, "Document enregistré", text);
-	tui_status(t, 0, "Document enregistré : %s", path);
-	free(path);
+	if (!t->handed_over)
+		return 0;
+	/* The first reason is the one: later replies only repeat it. */
+	if (t->farewell == NULL)
+		t->farewell = xstrdup(message);
+	t->exit_status = EXIT_REFUSED;
+	tui_quit(t);
+	return 1;
 }

@@ -13,6 +13,12 @@
  * A lost connection is reported on the status line and retried every few
  * seconds; the session resumes with its token, so a restarted server is
  * transparent to the director.
+ *
+ * Under ecadm-sshd (ECADM_SESSION_FD), the gateway hands over a session
+ * token: ecadm resumes it instead of showing its login screen, and a
+ * session that cannot be resumed or that ends (staff disabled, expired)
+ * ends ecadm, which says why on stderr once the terminal is back: the
+ * director logs in again with ssh.
  */
 #ifndef TUI_H
 #define TUI_H
@@ -105,11 +111,18 @@ struct tui {
 	struct progress	*progress;
 	/* The signal that ended tui_run (SIGTERM, SIGHUP, SIGINT), or 0. */
 	int		 signal;
+	/* ECADM_SESSION_FD: the session (t->token) came from ecadm-sshd.
+	 * No login screen then; when the session ends, so does ecadm, with
+	 * exit_status and the server's farewell for stderr. */
+	int		 handed_over;
+	int		 exit_status;
+	char		*farewell;
 };
 
 void	 tui_init(struct tui *, struct settings *, struct rpc *);
 void	 tui_end(struct tui *);
-/* Run until q, or a signal (then t->signal is set). */
+/* Run until q, or a signal (then t->signal is set), or the end of a
+ * session handed over; returns the exit status. */
 int	 tui_run(struct tui *);
 void	 tui_quit(struct tui *);
 /* Send a request; cb runs with the reply, or NULL if the connection
@@ -161,12 +174,25 @@ char	*tui_download_path(const char *name);
 /* Write a received document there, mode 0600; the path, or NULL and a
  * status message. */
 char	*tui_save_document(struct tui *, const struct rpc_reply *);
-/* Save it and say where in a message (what: one sentence before). */
+/* Save it and say where in a message (what: one sentence before); under
+ * ecadm-sshd, how to fetch it instead. */
 void	 tui_document_saved(struct tui *, const struct rpc_reply *,
 	    const char *what);
+/* With ECADM_DOWNLOAD_HINT (documents saved on ecadm-sshd's side): the
+ * command that fetches the file name to the director's computer (hint,
+ * name, " .") and the note after it ("(ou sftp ; le fichier est gardé N
+ * jours)", N from ECADM_DOWNLOAD_DAYS); 1, or 0 without a hint. */
+int	 tui_download_fetch(const char *name, char **command, char **note);
 
 /* Log in (login screen or direct); on success the tabs open. */
 void	 tui_login(struct tui *, const char *user, const char *password);
+/* Resume the session of t->token: after a reconnection, or at start when
+ * ecadm-sshd handed it over (then the tabs open on success). */
+void	 tui_resume(struct tui *);
+/* A session handed over has ended (message: the server's): ecadm quits
+ * with status 1 and main says why. 0, doing nothing, when ecadm has its
+ * login screen. */
+int	 tui_session_ended(struct tui *, const char *message);
 
 /* Screens. */
 struct screen	*screen_login_new(struct tui *);

@@ -5,6 +5,7 @@
 
 #include <curses.h>
 
+#include "buf.h"
 #include "tui.h"
 #include "utf8.h"
 #include "widget-dialog.h"
@@ -77,35 +78,89 @@ dialog_box(struct tui *t, int w, int h, const char *title, int *y, int *x)
 	    utf8_width(head) : w - 4, attr | A_BOLD);
 }
 
-/* Lines of text wrapped at width (a new NULL-terminated array). */
+/* Add the line being built to lines and start a new one. */
+static void
+dialog_wrap_flush(char ***lines, int *n, struct buf *line)
+{
+	*lines = xreallocarray(*lines, (size_t)*n + 2, sizeof **lines);
+	(*lines)[(*n)++] = xstrdup(buf_cstr(line));
+	buf_reset(line);
+}
+
+/* Add a word: whole if it fits in width cells, else cut into lines of
+ * width cells. Returns the cells of the part left in line. */
+static int
+dialog_wrap_word(char ***lines, int *n, struct buf *line, const char *s,
+    size_t len, int width)
+{
+	size_t	cut;
+
+	while (utf8_width_len(s, len) > width) {
+		cut = utf8_prefix(s, len, width);
+		buf_add(line, s, cut);
+		dialog_wrap_flush(lines, n, line);
+		s += cut;
+		len -= cut;
+	}
+	buf_add(line, s, len);
+	return utf8_width_len(s, len);
+}
+
+/*
+ * Lines of text wrapped at width cells (a new NULL-terminated array). Each
+ * line of the text is a paragraph, an empty one too; words go to the next
+ * line when they do not fit, and a word wider than the box is cut, never
+ * lost. A DIALOG_VERBATIM paragraph is not broken at its spaces when it
+ * fits.
+ */
 static char **
 dialog_wrap(const char *text, int width, int *count)
 {
-	char		**lines = NULL, *copy = xstrdup(text), *para, *save;
-	char		*word, *wsave, line[1024];
-	int		 n = 0;
+	char		**lines = NULL;
+	const char	 *p = text, *end;
+	struct buf	  line;
+	size_t		  len;
+	int		  n = 0, lw, ww;
 
-	for (para = strtok_r(copy, "\n", &save); para != NULL;
-	    para = strtok_r(NULL, "\n", &save)) {
-		line[0] = '\0';
-		for (word = strtok_r(para, " ", &wsave); word != NULL;
-		    word = strtok_r(NULL, " ", &wsave)) {
-			if (line[0] != '\0' && utf8_width(line) + 1 +
-			    utf8_width(word) > width) {
-				lines = xreallocarray(lines, (size_t)n + 2,
-				    sizeof *lines);
-				lines[n++] = xstrdup(line);
-				line[0] = '\0';
+	if (width < 1)
+		width = 1;
+	buf_init(&line);
+	/* No text, no line: a progress bar alone. */
+	while (*text != '\0') {
+		end = p + strcspn(p, "\n");
+		lw = 0;
+		/* Whole if it fits, else broken at its spaces like the rest:
+		 * a file name cut in two reads worse. */
+		if (*p == DIALOG_VERBATIM[0]) {
+			p++;
+			if (utf8_width_len(p, (size_t)(end - p)) <= width) {
+				buf_add(&line, p, (size_t)(end - p));
+				p = end;
 			}
-			if (line[0] != '\0')
-				strncat(line, " ", sizeof line - strlen(line) -
-				    1);
-			strncat(line, word, sizeof line - strlen(line) - 1);
 		}
-		lines = xreallocarray(lines, (size_t)n + 2, sizeof *lines);
-		lines[n++] = xstrdup(line);
+		while (p < end) {
+			p += strspn(p, " ");
+			if ((len = strcspn(p, " \n")) == 0)
+				break;
+			ww = utf8_width_len(p, len);
+			if (lw > 0 && lw + 1 + ww > width) {
+				dialog_wrap_flush(&lines, &n, &line);
+				lw = 0;
+			}
+			if (lw > 0) {
+				buf_add(&line, " ", 1);
+				lw++;
+			}
+			lw += dialog_wrap_word(&lines, &n, &line, p, len, width);
+			p += len;
+		}
+		dialog_wrap_flush(&lines, &n, &line);
+		/* A last newline ends the last paragraph. */
+		if (*end == '\0' || end[1] == '\0')
+			break;
+		p = end + 1;
 	}
-	free(copy);
+	buf_free(&line);
 	if (lines == NULL)
 		lines = xcalloc(1, sizeof *lines);
 	lines[n] = NULL;
@@ -113,17 +168,37 @@ dialog_wrap(const char *text, int width, int *count)
 	return lines;
 }
 
+/* The box's width: 72 cells at most, or wider, up to the screen's, for a
+ * DIALOG_VERBATIM paragraph (a command to copy) that fits then. */
+static int
+dialog_width(const char *text)
+{
+	const char	*p, *end;
+	int		 w = COLS - 8 < 72 ? COLS - 8 : 72, need;
+
+	for (p = text; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = p + strcspn(p, "\n");
+		if (*p != DIALOG_VERBATIM[0])
+			continue;
+		need = utf8_width_len(p + 1, (size_t)(end - p - 1)) + 4;
+		if (need > w)
+			w = need < COLS - 2 ? need : COLS - 2;
+	}
+	return w;
+}
+
 static void
 dialog_draw(struct screen *s, struct tui *t, int top, int height)
 {
 	struct dialog	*d = s->data;
+	const char	*text = d->text != NULL ? d->text : "";
 	char		**lines, item[512], bar[256];
-	int		 w = COLS - 8 < 72 ? COLS - 8 : 72, n, h, y, x, i, filled;
+	int		 w = dialog_width(text), n, h, y, x, i, filled;
 	size_t		 k, shown;
 
 	(void)top;
 	(void)height;
-	lines = dialog_wrap(d->text != NULL ? d->text : "", w - 4, &n);
+	lines = dialog_wrap(text, w - 4, &n);
 	switch (d->kind) {
 	case DIALOG_CHOICE:
 		shown = d->nitems < (size_t)(LINES - 10) ? d->nitems :

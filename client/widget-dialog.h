@@ -16,7 +16,15 @@ typedef void (*dialog_choice_fn)(struct tui *, int index,
 	    const unsigned char *ticked, void *arg);
 typedef void (*dialog_input_fn)(struct tui *, const char *text, void *arg);
 
-/* Ask; text may hold several lines ('\n'). */
+/*
+ * A paragraph of a dialog's text that starts with this is shown as it is,
+ * not broken at its spaces (a command to copy, a path): the box widens
+ * for it, up to the screen, and only if it still does not fit is it
+ * wrapped like any text.
+ */
+#define DIALOG_VERBATIM	"\t"
+
+/* Ask; text may hold several lines ('\n'), an empty one too. */
 void	dialog_confirm(struct tui *, const char *title, const char *text,
 	    const char *yes, dialog_confirm_fn, void *arg);
 void	dialog_message(struct tui *, const char *title, const char *text);

@@ -70,7 +70,13 @@ cp_width(unsigned int cp)
 int
 utf8_width(const char *s)
 {
-	size_t		len = strlen(s), n;
+	return utf8_width_len(s, strlen(s));
+}
+
+int
+utf8_width_len(const char *s, size_t len)
+{
+	size_t		n;
 	unsigned int	cp;
 	int		w = 0;
 
@@ -81,6 +87,25 @@ utf8_width(const char *s)
 		len -= n;
 	}
 	return w;
+}
+
+size_t
+utf8_prefix(const char *s, size_t len, int width)
+{
+	size_t		n, used = 0;
+	unsigned int	cp;
+	int		w = 0;
+
+	while (used < len) {
+		n = utf8_decode(s + used, len - used, &cp);
+		w += cp_width(cp);
+		/* The first character goes even if it is wider: whoever cuts
+		 * a text into lines always moves on. */
+		if (w > width && used > 0)
+			break;
+		used += n;
+	}
+	return used;
 }
 
 /* Append the code point's bytes, or "?" for a control character or an

@@ -13,8 +13,12 @@ void	 utf8_locale_init(void);
 size_t	 utf8_decode(const char *s, size_t len, unsigned int *cp);
 /* Characters (code points) of the string, whatever their width. */
 size_t	 utf8_chars(const char *);
-/* Display width of the string. */
+/* Display width of the string; of its first len bytes. */
 int	 utf8_width(const char *);
+int	 utf8_width_len(const char *, size_t len);
+/* Bytes of the longest head of s (len bytes) that fits in width cells,
+ * whole characters only; at least one character when len > 0. */
+size_t	 utf8_prefix(const char *, size_t len, int width);
 /* Text fields: remove the last character of s; append a typed wide
  * character to s (a buffer of size bytes). utf8_push returns 0 for a key
  * that is not a printable character (it is then not added). */

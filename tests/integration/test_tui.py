@@ -136,15 +136,21 @@ class TuiCase(unittest.TestCase):
         self.s.add_staff(director, "directeur", [S], "Direction U%d" % n)
         return S, director
 
-    def ecadm(self, name, env=None, width=100, height=30, port=None,
-              after=""):
-        """ecadm in tmux; after: shell commands run once it exited."""
+    def terminal_env(self, name, env=None, port=None):
+        """The environment of ecadm in tmux, its documents in
+        self.downloads."""
         self.downloads = os.path.join(self.s.dir, "dl-" + name)
         e = {"LANG": "C.UTF-8", "TERM": "screen-256color",
              "ECADM_SERVER": "127.0.0.1:%d" % (port or self.s.main.port),
              "ECADM_CA": os.path.join(self.s.tls, "ca.crt"),
              "ECADM_DOWNLOAD_DIR": self.downloads, "HOME": self.s.dir}
         e.update(env or {})
+        return e
+
+    def ecadm(self, name, env=None, width=100, height=30, port=None,
+              after=""):
+        """ecadm in tmux; after: shell commands run once it exited."""
+        e = self.terminal_env(name, env, port)
         self.status_file = os.path.join(self.s.dir, name + ".status")
         self.stderr_file = os.path.join(self.s.dir, name + ".stderr")
         t = Tmux(self.s, name, "sh -c %s" % shlex.quote(
@@ -764,6 +770,196 @@ class TestAccountCard(TuiCase):
         t.keys("Escape")
         t.keys("q")
         self.assertEqual(self.exit_status(), 0)
+
+
+class TestSessionFd(TuiCase):
+    """ecadm as ecadm-sshd runs it: the session token on a descriptor
+    (ECADM_SESSION_FD), no login screen, and an end of the session that
+    ends ecadm with a French message; documents fetched with scp."""
+
+    HINT = "scp -P 2222 %s@gw.example.fr:"
+
+    def token_file(self, name, token):
+        path = os.path.join(self.s.dir, name + ".token")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        return path
+
+    def login_token(self, user):
+        """A session opened over the protocol, as ecadm-sshd does."""
+        c = self.s.connect()
+        try:
+            c.hello()
+            r = c.login(user, self.s.users[user])
+            self.assertTrue(r["ok"], r)
+            return r["result"]["token"]
+        finally:
+            c.close()
+
+    def handed_over(self, name, token, env=None, width=100, height=30,
+                    port=None):
+        """ecadm started the way ecadm-sshd starts it; its stderr (kept in
+        self.stderr_file) and then its exit status stay on the screen."""
+        e = self.terminal_env(name, env, port)
+        path = self.token_file(name, token)
+        self.stderr_file = os.path.join(self.s.dir, name + ".stderr")
+        t = Tmux(self.s, name, "sh -c %s" % shlex.quote(
+            "exec 3<%s; ECADM_SESSION_FD=3 %s 2>%s; s=$?; cat %s; "
+            "echo \"status=$s\"; sleep 60" % (
+                shlex.quote(path), os.path.join(harness.BUILD, "ecadm"),
+                shlex.quote(self.stderr_file),
+                shlex.quote(self.stderr_file))),
+            e, width, height)
+        self.addCleanup(t.close)
+        return t
+
+    def ecadm_pid(self, t):
+        ecadm = [p for p in t.descendants()
+                 if os.path.basename(os.readlink("/proc/%d/exe" % p)) ==
+                 "ecadm"]
+        self.assertEqual(len(ecadm), 1, ecadm)
+        return ecadm[0]
+
+    def exited(self, t, status):
+        """ecadm quit with that status (no sanitizer report); the
+        screen."""
+        screen = t.wait_for("status=")
+        with open(self.stderr_file) as f:
+            report = harness.sanitizer_report(f.read())
+        self.assertIsNone(report, report)
+        self.assertIn("status=%d" % status, screen)
+        return screen
+
+    def ended(self, t, message):
+        """ecadm quit with status 1, the message and the advice left on
+        the terminal it gave back."""
+        screen = self.exited(t, 1)
+        text = " ".join(screen.split())
+        self.assertIn(message + " Reconnectez-vous avec ssh.", text)
+        # The terminal was given back: no frame left.
+        self.assertNotIn("1 Responsables", screen)
+        return screen
+
+    def test_session_resumed_without_login_screen(self):
+        S, d = self.school()
+        token = self.login_token(d)
+        t = self.handed_over("fd-open", token)
+        screens = []
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            screens.append(t.screen())
+            if "15 lignes" in screens[-1]:
+                break
+            time.sleep(0.05)
+        screen = screens[-1]
+        self.assertIn("15 lignes", screen)
+        self.assertIn("Direction U", screen.splitlines()[0])
+        self.assertIn(S, screen.splitlines()[0])
+        self.assertIn("1 Responsables", screen)
+        for seen in screens:
+            self.assertNotIn("Identifiant  :", seen)
+            self.assertNotIn("Mot de passe :", seen)
+            self.assertNotIn(token, seen)
+        # The token is in none of ecadm's arguments, environment or open
+        # files, nor anywhere ps shows.
+        pid = self.ecadm_pid(t)
+        for what in ("cmdline", "environ"):
+            with open("/proc/%d/%s" % (pid, what), "rb") as f:
+                self.assertNotIn(token.encode(), f.read())
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            self.assertFalse(target.endswith(".token"), target)
+        ps = subprocess.run(["ps", "-eww", "-o", "args"], check=True,
+                            capture_output=True, text=True).stdout
+        self.assertNotIn(token, ps)
+        # The tabs work as after a login; q quits with status 0.
+        t.keys("2")
+        t.wait_for("Notifié et non activé")
+        t.keys("q")
+        self.exited(t, 0)
+
+    def test_unknown_token_ends_ecadm(self):
+        t = self.handed_over("fd-bad", os.urandom(32).hex())
+        screen = self.ended(t, "Session expirée : reconnectez-vous.")
+        self.assertNotIn("Identifiant  :", screen)
+
+    def test_malformed_token_ends_ecadm(self):
+        t = self.handed_over("fd-garbage", "not a token")
+        self.ended(t, "jeton de session invalide.")
+
+    def test_disabled_staff_ends_ecadm(self):
+        S, d = self.school()
+        t = self.handed_over("fd-disabled", self.login_token(d))
+        t.wait_for("15 lignes")
+        res = self.s.ctl("staff", "disable", d, user="admin")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        t.keys("r")                 # search again: the server says no
+        self.ended(t, "Session expirée : reconnectez-vous.")
+
+    def test_lost_server_resumes_the_handed_over_session(self):
+        d = harness.Daemon(self.s, "tui-fd-lost", harness.free_port()).start()
+        self.s.daemons.append(d)
+        token = self.login_token("dir.a")
+        t = self.handed_over("fd-lost", token, port=d.port)
+        t.wait_for("lignes")
+        self.assertEqual(d.stop(), 0)
+        t.wait_for("Connexion au serveur perdue")
+        d.start()
+        screen = t.wait_for("Connexion rétablie", timeout=15)
+        self.assertIn("lignes", screen)
+        self.assertNotIn("Identifiant  :", screen)
+        # The resumed session answers.
+        t.keys("2")
+        t.wait_for("Par classe")
+        t.keys("q")
+        self.exited(t, 0)
+
+    def test_document_fetched_with_scp(self):
+        S, d = self.school()
+        hint = self.HINT % d
+        t = self.handed_over("fd-scp", self.login_token(d), {
+            "ECADM_DOWNLOAD_HINT": hint, "ECADM_DOWNLOAD_DAYS": "7"},
+            width=80, height=24)
+        t.wait_for("15 lignes")
+        t.keys("n")
+        t.wait_for("Courriel : à l'adresse")
+        t.keys("Enter")             # Papier: the row's account
+        t.wait_for("sera notifié")
+        t.keys("Enter")
+        screen = t.wait_for("(ou sftp ; le fichier est gardé 7 jours)")
+        pdfs = [f for f in os.listdir(self.downloads) if f.endswith(".pdf")]
+        self.assertEqual(len(pdfs), 1)
+        path = os.path.join(self.downloads, pdfs[0])
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        command = "%s%s ." % (hint, pdfs[0])
+        self.assertGreater(len(command), 74)    # wider than the box
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 24)
+        self.assertTrue(all(len(l) <= 80 for l in lines), screen)
+        self.assertIn("Pour le récupérer sur votre poste :", screen)
+        self.assertIn("Document enregistré : %s" % pdfs[0], screen)
+        self.assertNotIn(self.downloads, screen)
+        # At 80 columns the command is cut into lines, nothing lost.
+        inner = "".join(l.split("│")[1] for l in lines if l.count("│") == 2)
+        self.assertIn("".join(command.split()), "".join(inner.split()))
+        # Wider, it stands whole on its own line.
+        t.resize(120, 30)
+        screen = t.wait_for(command)
+        row = next(l for l in screen.splitlines() if command in l)
+        self.assertEqual(row.split("│")[1].strip(), command)
+        # The Aide tab says the same.
+        t.keys("Enter")
+        t.keys("4")
+        t.keys("End")
+        screen = t.wait_for("(ou sftp ; le fichier est gardé 7 jours)")
+        self.assertIn(hint + "FICHIER .", screen)
+        self.assertNotIn("ECADM_DOWNLOAD_DIR", screen)
+        t.keys("q")
+        self.exited(t, 0)
 
 
 class TestSignals(TuiCase):
