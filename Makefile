@@ -74,8 +74,7 @@ GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
 SSHD_PKGS	 = $(COMMON_PKGS) libssh
 
 COMMON_SRCS	 = common/buf.c common/config.c common/hex.c common/log.c \
-		   common/net.c \
-		   common/proto.c \
+		   common/net.c common/proto.c \
 		   common/rpc.c common/state.c common/tls.c common/utf8.c \
 		   common/valid.c \
 		   common/xmalloc.c
@@ -104,6 +103,7 @@ TUI_SRCS	 = client/ecadm.c client/settings.c client/tui.c client/card.c \
 		   client/document.c
 GUICHET_SRCS	 = guichet/main.c guichet/http.c guichet/routes.c \
 		   guichet/backend.c guichet/pages.c guichet/forms.c
+SSHD_SRCS	 = sshd/main.c sshd/auth.c sshd/session.c sshd/sftp.c
 SQL_FILES	 = $(sort $(wildcard sql/[0-9]*.sql))
 
 COMMON_OBJS	 = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
@@ -111,9 +111,10 @@ SERVER_OBJS	 = $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sql-embed.o
 CTL_OBJS	 = $(CTL_SRCS:%.c=$(BUILD)/%.o)
 TUI_OBJS	 = $(TUI_SRCS:%.c=$(BUILD)/%.o)
 GUICHET_OBJS	 = $(GUICHET_SRCS:%.c=$(BUILD)/%.o)
+SSHD_OBJS	 = $(SSHD_SRCS:%.c=$(BUILD)/%.o)
 
 PROGRAMS	 = $(BUILD)/ecadmd $(BUILD)/ecadmctl $(BUILD)/ecadm \
-		   $(BUILD)/ecadm-guichet
+		   $(BUILD)/ecadm-guichet $(BUILD)/ecadm-sshd
 UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
@@ -181,6 +182,10 @@ $(BUILD)/ecadm: $(TUI_OBJS) $(COMMON_OBJS)
 $(BUILD)/ecadm-guichet: $(GUICHET_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(GUICHET_PKGS))
+
+$(BUILD)/ecadm-sshd: $(SSHD_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SSHD_PKGS))
 
 # Unit tests link the module under test and what it needs.
 $(BUILD)/tests/test-valid: $(BUILD)/tests/test-valid.o $(COMMON_OBJS)
@@ -365,19 +370,24 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(BUILD)/ecadmd $(BUILD)/ecadm-guichet \
-	    $(DESTDIR)$(SBINDIR)/
+	    $(BUILD)/ecadm-sshd $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(BUILD)/ecadmctl $(BUILD)/ecadm $(DESTDIR)$(BINDIR)/
 	install -m 644 doc/ecadm.1 doc/ecadmctl.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 doc/ecadmd.8 doc/ecadm-guichet.8 \
+	install -m 644 doc/ecadmd.8 doc/ecadm-guichet.8 doc/ecadm-sshd.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/ecadmd.service.in \
 	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadmd.service
 	sed 's|@SBINDIR@|$(SBINDIR)|g' etc/ecadm-guichet.service.in \
 	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadm-guichet.service
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	    etc/ecadm-sshd.service.in \
+	    > $(DESTDIR)$(PREFIX)/lib/systemd/system/ecadm-sshd.service
 	install -m 640 etc/ecadmd.ini \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd.ini.example
 	install -m 640 etc/ecadm-guichet.ini \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadm-guichet.ini.example
+	install -m 640 etc/ecadm-sshd.ini \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadm-sshd.ini.example
 	install -m 644 etc/nginx-guichet.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/nginx-guichet.conf.example
 
