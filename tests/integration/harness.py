@@ -154,6 +154,83 @@ class Guichet:
             return f.read()
 
 
+class Sshd:
+    """A running ecadm-sshd in front of a stack's ecadmd, with the sshd
+    client certificate, its own host key and documents folder; extra is
+    added to its [ssh] section."""
+
+    def __init__(self, stack, name="sshd", extra="", session_extra=""):
+        self.stack = stack
+        self.name = name
+        self.port = free_port()
+        self.config = os.path.join(stack.dir, name + ".ini")
+        self.log = os.path.join(stack.dir, name + ".log")
+        self.host_key = os.path.join(stack.dir, name + "-host-key")
+        self.documents = os.path.join(stack.dir, name + "-documents")
+        with open(self.config, "w") as f:
+            f.write("[ssh]\nlisten = 127.0.0.1:%d\nhost_key = %s\n%s"
+                    "[session]\necadm = %s\ndocuments = %s\n%s"
+                    "[ecadmd]\nserver = 127.0.0.1:%d\nca = %s/ca.crt\n"
+                    "certificate = %s/sshd.crt\nkey = %s/sshd.key\n"
+                    "timeout = 10\n[log]\ndebug = yes\n"
+                    % (self.port, self.host_key, extra,
+                       os.path.join(BUILD, "ecadm"), self.documents,
+                       session_extra, stack.main.port, stack.tls,
+                       stack.tls, stack.tls))
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [os.path.join(BUILD, "ecadm-sshd"), "-c", self.config],
+            stdout=logf, stderr=logf, env=self.stack.env())
+        logf.close()
+        # Its log, not a probe: a connection that never authenticates
+        # counts against the address.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("ecadm-sshd exited: " + self.read_log())
+            if "listening on 127.0.0.1:%d" % self.port in self.read_log():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("ecadm-sshd did not listen: " + self.read_log())
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit status."""
+        return Daemon.stop(self, timeout)
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def folder(self, login):
+        return os.path.join(self.documents, login)
+
+    def client_options(self, key, batch=True):
+        """The OpenSSH options every client of this gateway takes: this
+        key alone, no agent, no known_hosts; batch: never prompt."""
+        return ["-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes",
+                "-o", "IdentityAgent=none", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "BatchMode=%s" % ("yes" if batch else "no")]
+
+    def ssh_args(self, key, login, *more, command=(), batch=True):
+        """The ssh command line for this gateway: options, then the
+        destination, then the remote command if any."""
+        # ssh keeps the first value of an option: the test's come first.
+        return (["ssh", "-p", str(self.port)] + list(more) +
+                self.client_options(key, batch) +
+                ["%s@127.0.0.1" % login] + list(command))
+
+    def sftp(self, key, login, commands, cwd):
+        """sftp -b with these commands; the CompletedProcess."""
+        return subprocess.run(
+            ["sftp", "-P", str(self.port)] + self.client_options(key) +
+            ["-b", "-", "%s@127.0.0.1" % login], input=commands, text=True,
+            capture_output=True, cwd=cwd, timeout=60)
+
+
 class Stack:
     """durable: PostgreSQL with fsync on (benchmarks); the tests run with
     fsync off, which changes nothing they check."""
