@@ -5,8 +5,9 @@
 #   start  a private PostgreSQL cluster, certificates from a generated CA,
 #          the schema, the demo academy loaded once, ecadmd on loopback in
 #          the background, and var/env for scripts (DESIGN.md §11)
-#   demo   start, then open ecadm on the demo school
-#   stop   stop ecadmd and PostgreSQL
+#   demo   start, then open ecadm on the demo school, and print the ssh
+#          command that opens it through ecadm-sshd with the demo key
+#   stop   stop the daemons and PostgreSQL
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,7 @@ build=$top/${BUILD:-build}
 pg_port=${ECADM_PG_PORT:-54329}
 port=${ECADM_PORT:-7443}
 guichet_port=${ECADM_GUICHET_PORT:-8080}
+ssh_port=${ECADM_SSH_PORT:-2222}
 director=dir.demo
 helpdesk=assistance.demo
 admin=admin
@@ -114,6 +116,7 @@ EOF2
 		touch "$var/demo/loaded"
 	fi
 	start_guichet
+	start_sshd
 	write_env "$dburl"
 }
 
@@ -140,6 +143,44 @@ EOF2
 	fi
 }
 
+start_sshd() {
+	cat >"$var/ecadm-sshd.ini" <<EOF2
+# Written by tools/stack.sh for this checkout; see doc/ecadm-sshd.8.
+[ssh]
+listen = 127.0.0.1:$ssh_port
+host_key = $var/secrets/ssh_host_ed25519_key
+[session]
+ecadm = $build/ecadm
+documents = $var/ssh-documents
+[ecadmd]
+server = 127.0.0.1:$port
+ca = $var/tls/ca.crt
+certificate = $var/tls/sshd.crt
+key = $var/tls/sshd.key
+EOF2
+	if running "$var/run/ecadm-sshd.pid"; then
+		say "stack: ecadm-sshd already running"
+	else
+		"$build/ecadm-sshd" -c "$var/ecadm-sshd.ini" \
+		    >>"$var/log/ecadm-sshd.log" 2>&1 &
+		echo $! >"$var/run/ecadm-sshd.pid"
+		wait_port "$ssh_port" "$var/log/ecadm-sshd.log"
+	fi
+	# The demo director's key: made once, registered every time (adding
+	# a key already there changes nothing).
+	[ -f "$var/secrets/demo_ed25519" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C "$director@demo" \
+		-f "$var/secrets/demo_ed25519"
+	ctl "$admin" "$(secret $admin)" staff set-key "$director" \
+	    "$var/secrets/demo_ed25519.pub" >/dev/null
+}
+
+demo_ssh() {
+	say "ssh -t -i $var/secrets/demo_ed25519 -p $ssh_port" \
+	    "-o UserKnownHostsFile=$var/known_hosts" \
+	    "-o StrictHostKeyChecking=accept-new $director@127.0.0.1"
+}
+
 demo_uai() {
 	sed -n '2s/^\([^;]*\);.*/\1/p' "$var/demo/onde.csv"
 }
@@ -160,12 +201,13 @@ export ECADM_DIRECTOR_PASSWORD=$(secret $director)
 export ECADM_HELPDESK_USER=$helpdesk
 export ECADM_HELPDESK_PASSWORD=$(secret $helpdesk)
 export ECADM_GUICHET_URL=http://127.0.0.1:$guichet_port/
-# ECADM_SSH_PORT comes with ecadm-sshd, which this version does not have
-# yet.
+export ECADM_SSH_PORT=$ssh_port
+export ECADM_SSH_KEY=$var/secrets/demo_ed25519
 EOF2
 	)
 	say "stack: ecadmd on 127.0.0.1:$port, the guichet on" \
-	    "http://127.0.0.1:$guichet_port/; settings in var/env"
+	    "http://127.0.0.1:$guichet_port/, ecadm-sshd on port $ssh_port;" \
+	    "settings in var/env"
 }
 
 stop_pid() {	# name
@@ -181,6 +223,7 @@ stop_pid() {	# name
 }
 
 stop() {
+	stop_pid ecadm-sshd
 	stop_pid ecadm-guichet
 	if running "$var/run/ecadmd.pid"; then
 		kill -TERM "$(cat "$var/run/ecadmd.pid")"
@@ -211,6 +254,8 @@ demo)
 	ECADM_LOGIN_HINT="Démo : $ECADM_DIRECTOR_USER, mot de passe $ECADM_DIRECTOR_PASSWORD" \
 	    "$build/ecadm" || true
 	say "stack: the services keep running; 'make stop' stops them."
+	say "stack: the demo director over SSH, with the demo key:"
+	demo_ssh
 	;;
 *)
 	echo "usage: stack.sh start|stop|demo" >&2
