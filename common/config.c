@@ -173,8 +173,7 @@ config_free(const struct config_key *keys)
 }
 
 int
-config_daemon_args(const struct config_daemon *d, int argc, char **argv,
-    int *debug)
+config_daemon_args(const struct config_daemon *d, int argc, char **argv)
 {
 	static const struct option	 longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -184,9 +183,9 @@ config_daemon_args(const struct config_daemon *d, int argc, char **argv,
 	};
 	const char			*path = NULL;
 	char				*cause;
-	int				 ch;
+	int				 ch, debug = 0;
 
-	*debug = 0;
+	log_init(d->name, LOG_LEVEL_INFO, 0);
 	config_defaults(d->keys);
 	while ((ch = getopt_long(argc, argv, "c:dh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -194,7 +193,7 @@ config_daemon_args(const struct config_daemon *d, int argc, char **argv,
 			path = optarg;
 			break;
 		case 'd':
-			*debug = 1;
+			debug = 1;
 			break;
 		case 'h':
 			d->usage(0);
@@ -213,5 +212,9 @@ config_daemon_args(const struct config_daemon *d, int argc, char **argv,
 		path = d->default_path;
 	if (path != NULL && config_load(d->keys, path, &cause) == -1)
 		fatalx("%s", cause);
+	if (debug)
+		*d->debug = 1;
+	log_init(d->name, *d->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
+	    d->syslog != NULL && *d->syslog && !debug);
 	return optind;
 }

@@ -35,19 +35,20 @@ void	config_free(const struct config_key *);
 
 /* What a daemon's command line needs to know of it. */
 struct config_daemon {
-	const char		*name;		/* for --version and errors */
+	const char		*name;		/* for logs and --version */
 	const struct config_key	*keys;
 	const char		*default_path;	/* read if it exists */
 	void			(*usage)(int status);	/* exits */
+	int			*debug;		/* its [log] debug, set by -d */
+	int			*syslog;	/* its [log] syslog, or NULL */
 };
 /*
  * The options every daemon takes: -c FILE, -d, --help, --version and
  * --dump-config. Loads the configuration over the defaults (FILE, else
- * the default path when it exists); exits after --help, --version,
- * --dump-config, or an error. Returns the index of the first operand and
- * whether -d was given.
+ * the default path when it exists) and sets up logging from it (-d: debug
+ * messages to standard error); exits after --help, --version,
+ * --dump-config, or an error. Returns the index of the first operand.
  */
-int	config_daemon_args(const struct config_daemon *, int argc, char **argv,
-	    int *debug);
+int	config_daemon_args(const struct config_daemon *, int argc, char **argv);
 
 #endif

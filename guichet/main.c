@@ -118,16 +118,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadm-guichet",
-		guichet_keys, DEFAULT_CONFIG, usage };
-	int					 debug, status;
+		guichet_keys, DEFAULT_CONFIG, usage, &guichet_cfg.debug, NULL };
+	int					 status;
 
-	log_init("ecadm-guichet", LOG_LEVEL_INFO, 0);
-	if (config_daemon_args(&daemon, argc, argv, &debug) != argc)
+	if (config_daemon_args(&daemon, argc, argv) != argc)
 		usage(2);
-	if (debug)
-		guichet_cfg.debug = 1;
-	log_init("ecadm-guichet", guichet_cfg.debug ? LOG_LEVEL_DEBUG :
-	    LOG_LEVEL_INFO, 0);
 	config_check();
 	status = serve();
 	config_free(guichet_keys);

@@ -479,19 +479,15 @@ int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadmd",
-		server_keys, DEFAULT_CONFIG, usage };
+		server_keys, DEFAULT_CONFIG, usage, &server_cfg.debug,
+		&log_to_syslog };
 	const char				*command;
-	int					 debug, status, first;
+	int					 status, first;
 
-	log_init("ecadmd", LOG_LEVEL_INFO, 0);
-	first = config_daemon_args(&daemon, argc, argv, &debug);
+	first = config_daemon_args(&daemon, argc, argv);
 	argc -= first;
 	argv += first;
 	command = argc > 0 ? argv[0] : "serve";
-	if (debug)
-		server_cfg.debug = 1;
-	log_init("ecadmd", server_cfg.debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
-	    log_to_syslog && !debug);
 	config_check();
 
 	if (strcmp(command, "serve") == 0 && argc <= 1)

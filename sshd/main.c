@@ -542,16 +542,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadm-sshd",
-		sshd_keys, DEFAULT_CONFIG, usage };
-	int					 debug, status;
+		sshd_keys, DEFAULT_CONFIG, usage, &sshd_cfg.debug, NULL };
+	int					 status;
 
-	log_init("ecadm-sshd", LOG_LEVEL_INFO, 0);
-	if (config_daemon_args(&daemon, argc, argv, &debug) != argc)
+	if (config_daemon_args(&daemon, argc, argv) != argc)
 		usage(2);
-	if (debug)
-		sshd_cfg.debug = 1;
-	log_init("ecadm-sshd", sshd_cfg.debug ? LOG_LEVEL_DEBUG :
-	    LOG_LEVEL_INFO, 0);
 	config_check();
 	status = serve();
 	config_free(sshd_keys);
