@@ -36,6 +36,21 @@ def academy_csv():
     return path
 
 
+def school_csv(name, pupils, seed, first_uai, siblings=None):
+    """One generated school, cached in build/bench/: (path, its UAI)."""
+    path = os.path.join(CACHE, name)
+    if not os.path.exists(path):
+        os.makedirs(CACHE, exist_ok=True)
+        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
+                        "tools/gen-onde.py"), "--schools", "1", "--pupils",
+                        str(pupils), "--seed", str(seed), "--first-uai",
+                        str(first_uai), "-o", path] + (
+                            ["--siblings", str(siblings)] if siblings
+                            else []), check=True)
+    with open(path, encoding="utf-8") as f:
+        return path, f.readlines()[1].split(";")[0]
+
+
 def report(name, ours, baseline, unit):
     print("bench: %s ours=%.4g baseline=%.4g unit=%s ratio=%.3f" % (
         name, ours, baseline, unit, ours / baseline), flush=True)
@@ -157,15 +172,7 @@ def bench_tui(stack):
     (ECADM_TRACE_FILE)."""
     import shlex
     import statistics
-    path = os.path.join(CACHE, "school-2000.csv")
-    if not os.path.exists(path):
-        os.makedirs(CACHE, exist_ok=True)
-        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
-                        "tools/gen-onde.py"), "--schools", "1", "--pupils",
-                        "1150", "--seed", "13", "--first-uai", "350001",
-                        "-o", path], check=True)
-    with open(path, encoding="utf-8") as f:
-        school = f.readlines()[1].split(";")[0]
+    path, school = school_csv("school-2000.csv", 1150, 13, 350001)
     assert stack.ctl("import", path, user="admin").returncode == 0
     stack.add_staff("dir.tui", "directeur", [school], "Direction Écran")
     rows = len(stack.ctl_json("search", user="dir.tui"))
@@ -436,15 +443,8 @@ def bench_guichet(stack):
     line compares the CPU time of a first connection (ecadmd, guichet and
     PostgreSQL) with that of one hash, which a busy machine disturbs
     less than the rates."""
-    path = os.path.join(CACHE, "school-guichet.csv")
-    if not os.path.exists(path):
-        os.makedirs(CACHE, exist_ok=True)
-        subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
-                        "tools/gen-onde.py"), "--schools", "1", "--pupils",
-                        "1000", "--siblings", "0.03", "--seed", "17",
-                        "--first-uai", "360001", "-o", path], check=True)
-    with open(path, encoding="utf-8") as f:
-        school = f.readlines()[1].split(";")[0]
+    path, school = school_csv("school-guichet.csv", 1000, 17, 360001,
+                              siblings=0.03)
     res = stack.ctl("import", path, user="admin", json=True)
     assert res.returncode == 0, res.stderr
     stack.add_staff("dir.guichet", "directeur", [school], "Direction Guichet")
@@ -620,9 +620,201 @@ def bench_guichet(stack):
            1000 * hash_cpu[4], "ms/connexion(lower-is-better)")
 
 
+def pty_run(cmd, env, pass_fds=()):
+    """cmd on a new 100x30 pseudo-terminal: (process, master fd)."""
+    import fcntl
+    import struct
+    import termios
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave,
+                            env=env, start_new_session=True,
+                            pass_fds=pass_fds)
+    os.close(slave)
+    return proc, master
+
+
+def pty_wait(master, marker, timeout=60):
+    """Read the terminal until marker shows; False if it never did."""
+    import select
+    seen, deadline = b"", time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([master], [], [], left)[0]:
+            return False
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        seen = seen[-4096:] + chunk
+    return True
+
+
+def pty_end(proc, master):
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    os.close(master)
+
+
+def memory_kb(pids):
+    """Resident and proportional (shared pages split) memory of pids."""
+    rss = pss = 0
+    for pid in pids:
+        rss += rss_kb(pid)
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+def bench_sshd(stack):
+    """Directors through ecadm-sshd: SSH logins per second (OpenSSH's ssh
+    with a key, to the first screen of the Responsables tab), one at a
+    time and four at once, and the memory of 100 idle SSH sessions each
+    running ecadm. Baseline: the same ecadm started on a local terminal
+    with a session opened beforehand (ECADM_SESSION_FD), to the same
+    screen and for the same 100 sessions: what the gateway adds is the
+    difference (key exchange, two questions to ecadmd, its processes)."""
+    import threading
+    path, school = school_csv("school-sshd.csv", 240, 23, 370001)
+    res = stack.ctl("import", path, user="admin", json=True)
+    assert res.returncode == 0, res.stderr
+    stack.add_staff("dir.sshd", "directeur", [school], "Direction SSH")
+    key = os.path.join(stack.dir, "bench-sshd-key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                    key], check=True)
+    res = stack.ctl("staff", "set-key", "dir.sshd", key + ".pub",
+                    user="admin")
+    assert res.returncode == 0, res.stderr
+    sshd = harness.Sshd(stack, name="sshd-bench").start()
+    env = dict(stack.env(), TERM="xterm-256color")
+    marker = b"lignes"
+
+    def ssh_once():
+        proc, master = pty_run(sshd.ssh_args(key, "dir.sshd", "-tt"), env)
+        ok = pty_wait(master, marker)
+        return proc, master, ok
+
+    def local_once(token):
+        r, w = os.pipe()
+        os.write(w, token.encode())
+        os.close(w)
+        e = dict(env, ECADM_SERVER="127.0.0.1:%d" % stack.main.port,
+                 ECADM_CA=os.path.join(stack.tls, "ca.crt"),
+                 ECADM_SESSION_FD=str(r))
+        proc, master = pty_run([os.path.join(harness.BUILD, "ecadm")], e,
+                               pass_fds=(r,))
+        os.close(r)
+        ok = pty_wait(master, marker)
+        return proc, master, ok
+
+    def tokens(n):
+        """n sessions of the director, opened beforehand (a connection
+        logs in once)."""
+        out = []
+        for _ in range(n):
+            c = stack.connect()
+            c.hello()
+            r = c.call("login", login="dir.sshd",
+                       password=stack.users["dir.sshd"])
+            assert "result" in r, r
+            out.append(r["result"]["token"])
+            c.close()
+        return out
+
+    def rate(start_one, args, n, parallel):
+        """n sessions to their first screen, parallel at a time."""
+        failures = []
+        todo = list(args)
+
+        def worker():
+            while True:
+                try:
+                    a = todo.pop()
+                except IndexError:
+                    return
+                proc, master, ok = start_one(*a)
+                if not ok:
+                    failures.append(a)
+                pty_end(proc, master)
+        t = time.monotonic()
+        threads = [threading.Thread(target=worker) for _ in range(parallel)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        took = time.monotonic() - t
+        if failures:
+            raise RuntimeError("sshd bench: %d of %d sessions never showed"
+                               " the Responsables tab" % (len(failures), n))
+        return n / took
+
+    n = 40
+    print("sshd: %d logins to the Responsables tab of a 240-pupil school"
+          % n)
+    results = {}
+    for parallel in (1, 4):
+        base = rate(local_once, [(t,) for t in tokens(n)], n, parallel)
+        ours = rate(ssh_once, [()] * n, n, parallel)
+        results[parallel] = (ours, base)
+        print("  %d at a time: %.1f SSH logins/s; ecadm alone on a local"
+              " terminal, session already open: %.1f/s" % (parallel, ours,
+                                                           base))
+
+    # 100 idle sessions each running ecadm, then the same 100 locally.
+    idle = 100
+    held = []
+    for _ in range(idle):
+        proc, master, ok = ssh_once()
+        assert ok, "an SSH session never showed the tab"
+        held.append((proc, master))
+    time.sleep(2)
+    pids = harness.descendants(sshd.proc.pid)
+    ecadms = [p for p in pids if os.path.exists("/proc/%d" % p) and
+              open("/proc/%d/comm" % p).read().strip() == "ecadm"]
+    assert len(ecadms) == idle, "%d ecadm for %d sessions" % (len(ecadms),
+                                                              idle)
+    listener_rss, _ = memory_kb([sshd.proc.pid])
+    ssh_rss, ssh_pss = memory_kb(pids)
+    gateway_rss, gateway_pss = memory_kb(set(pids) - set(ecadms))
+    for proc, master in held:
+        pty_end(proc, master)
+    held = []
+    for t in tokens(idle):
+        proc, master, ok = local_once(t)
+        assert ok, "a local ecadm never showed the tab"
+        held.append((proc, master))
+    time.sleep(2)
+    local_rss, local_pss = memory_kb([p.pid for p, _ in held])
+    for proc, master in held:
+        pty_end(proc, master)
+    sshd.stop()
+    print("  %d idle SSH sessions: %.0f kB resident a session (%.0f kB"
+          " proportional), of which the gateway's connection process %.0f kB"
+          " (%.0f kB proportional); the listener %.0f kB" % (
+              idle, ssh_rss / idle, ssh_pss / idle, gateway_rss / idle,
+              gateway_pss / idle, listener_rss))
+    print("  %d ecadm on local terminals: %.0f kB resident a session (%.0f"
+          " kB proportional)" % (idle, local_rss / idle, local_pss / idle))
+    report("sshd-logins", results[1][0], results[1][1], "logins/s")
+    report("sshd-logins-4", results[4][0], results[4][1], "logins/s")
+    report("sshd-memory", ssh_pss / idle, local_pss / idle,
+           "kB-proportional/session(lower-is-better)")
+
+
 BENCHES = {"import": bench_import, "notify": bench_notify, "tui": bench_tui,
            "sessions": bench_sessions, "search": bench_search,
-           "guichet": bench_guichet}
+           "guichet": bench_guichet, "sshd": bench_sshd}
 
 
 def main():

@@ -40,6 +40,9 @@ struct auth {
 	char			*login;		/* whose key passed, for TOTP */
 	char			*key;		/* "TYPE BASE64" of that key */
 	int			 asked;		/* the code was asked for */
+	char			*offered_login;	/* the last key ecadmd knew */
+	char			*offered_key;
+	int			 offered_totp;
 	struct auth_result	*result;	/* filled on success */
 	int			 done;
 };
@@ -164,14 +167,49 @@ auth_session(struct auth *a, const char *login, const char *key,
 	return 0;
 }
 
+/*
+ * Whether ecadmd knows the key as login's: 0 and *totp, or -1 (refused,
+ * counted). OpenSSH offers a key, then signs with it: the answer to the
+ * offer stands for the signature that follows, one question fewer.
+ */
+static int
+auth_key_known(struct auth *a, const char *login, const char *line,
+    int *totp)
+{
+	struct rpc_reply	*r;
+
+	if (a->offered_login != NULL && strcmp(a->offered_login, login) == 0 &&
+	    strcmp(a->offered_key, line) == 0) {
+		*totp = a->offered_totp;
+		return 0;
+	}
+	if ((r = auth_call(OP_SSH_KEY, json_pack("{s:s, s:s, s:s}", "login",
+	    login, "key", line, "addr", a->addr))) == NULL)
+		return -1;
+	if (!r->ok) {
+		/* Agents offer their keys one by one: an offer of the wrong
+		 * one counts like any refusal, as in OpenSSH. */
+		auth_refused(a, login, r->message);
+		rpc_reply_free(r);
+		return -1;
+	}
+	*totp = json_is_true(json_object_get(r->result, "totp"));
+	rpc_reply_free(r);
+	free(a->offered_login);
+	free(a->offered_key);
+	a->offered_login = xstrdup(login);
+	a->offered_key = xstrdup(line);
+	a->offered_totp = *totp;
+	return 0;
+}
+
 static int
 auth_pubkey(ssh_session session, const char *login, struct ssh_key_struct *key,
     char state, void *arg)
 {
-	struct auth		*a = arg;
-	struct rpc_reply	*r;
-	char			*line;
-	int			 totp, rc = SSH_AUTH_DENIED;
+	struct auth	*a = arg;
+	char		*line;
+	int		 totp, rc = SSH_AUTH_DENIED;
 
 	(void)session;
 	if (state != SSH_PUBLICKEY_STATE_NONE &&
@@ -187,18 +225,8 @@ auth_pubkey(ssh_session session, const char *login, struct ssh_key_struct *key,
 		auth_refused(a, login, "unreadable key");
 		return SSH_AUTH_DENIED;
 	}
-	if ((r = auth_call(OP_SSH_KEY, json_pack("{s:s, s:s, s:s}", "login",
-	    login, "key", line, "addr", a->addr))) == NULL) {
-		free(line);
-		return SSH_AUTH_DENIED;
-	}
-	if (!r->ok) {
-		/* Agents offer their keys one by one: a probe of the wrong
-		 * one counts like any refusal, as in OpenSSH. */
-		auth_refused(a, login, r->message);
+	if (auth_key_known(a, login, line, &totp) == -1)
 		goto out;
-	}
-	totp = json_is_true(json_object_get(r->result, "totp"));
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
 		rc = SSH_AUTH_SUCCESS;	/* "this key would do": sign */
 		goto out;
@@ -218,7 +246,6 @@ auth_pubkey(ssh_session session, const char *login, struct ssh_key_struct *key,
 		rc = SSH_AUTH_SUCCESS;
 out:
 	free(line);
-	rpc_reply_free(r);
 	return rc;
 }
 
@@ -317,5 +344,7 @@ out:
 	ssh_set_message_callback(session, NULL, NULL);
 	free(a.login);
 	free(a.key);
+	free(a.offered_login);
+	free(a.offered_key);
 	return status;
 }

@@ -49,6 +49,21 @@ def pg_bindir():
     return os.path.join("/usr/lib/postgresql", dirs[-1], "bin")
 
 
+def descendants(pid):
+    """The pids below pid, children first (from /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            continue
+        found += kids
+        todo += kids
+    return found
+
+
 def sanitizer_report(text):
     """The first lines of a sanitizer report in text, or None."""
     m = SANITIZER_RE.search(text)

@@ -66,19 +66,9 @@ class Tmux:
     def descendants(self):
         """The pids below the pane's shell (ecadm, and what it forks)."""
         try:
-            todo, found = [self.pane_pid()], []
+            return harness.descendants(self.pane_pid())
         except (subprocess.CalledProcessError, ValueError):
             return []
-        while todo:
-            pid = todo.pop()
-            try:
-                with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-        return found
 
     def close(self):
         """Stop ecadm before the terminal goes: a SIGHUP that lands while
