@@ -312,6 +312,86 @@ class TestRefusals(SshdCase):
         self.assertIn(S, screen)
 
 
+def proc_status(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line_ in f:
+            if line_.startswith(field + ":"):
+                return line_.split()[1:]
+    return None
+
+
+def proc_fds(pid):
+    path = "/proc/%d/fd" % pid
+    out = {}
+    for fd in os.listdir(path):
+        try:
+            out[int(fd)] = os.readlink(os.path.join(path, fd))
+        except OSError:
+            pass
+    return out
+
+
+class TestIsolation(SshdCase):
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to drop to nobody")
+    def test_processes_and_their_rights(self):
+        """Started as root with user = nobody: the listener, each
+        connection's process and its ecadm run as nobody, can gain nothing
+        by exec, and ecadm holds its terminal and its link to ecadmd, no
+        key, no token and none of the gateway's descriptors."""
+        gw = harness.Sshd(self.s, name="sshd-nobody",
+                          extra="user = nobody\n").start()
+        self.addCleanup(gw.stop)
+        S, d, key = self.director()
+        cmd = " ".join(shlex.quote(a) for a in gw.ssh_args(key, d, "-tt"))
+        t = Tmux(self.s, "sshd-nobody", cmd, {"TERM": "screen-256color",
+                                               "LANG": "C.UTF-8"}, 100, 30)
+        self.addCleanup(t.close)
+        t.wait_for("lignes", timeout=30)
+        self.assertIn("running as nobody", gw.read_log())
+        listener = gw.proc.pid
+        conns = harness.descendants(listener)
+        ecadm = [p for p in conns
+                 if open("/proc/%d/comm" % p).read().strip() == "ecadm"]
+        self.assertEqual(len(ecadm), 1, conns)
+        conn = [p for p in conns if p not in ecadm]
+        self.assertEqual(len(conn), 1, conns)
+        for pid in (listener, conn[0], ecadm[0]):
+            self.assertEqual(proc_status(pid, "Uid"), ["65534"] * 4, pid)
+            self.assertEqual(proc_status(pid, "Gid"), ["65534"] * 4, pid)
+            self.assertEqual(proc_status(pid, "Groups"), [], pid)
+        for pid in (conn[0], ecadm[0]):
+            self.assertEqual(proc_status(pid, "NoNewPrivs"), ["1"], pid)
+        # The keys stay root's; the folder is the member's alone.
+        for path in (gw.host_key, os.path.join(self.s.tls, "sshd.key")):
+            st = os.stat(path)
+            self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o600))
+        st = os.stat(gw.folder(d))
+        self.assertEqual((st.st_uid, st.st_mode & 0o777), (65534, 0o700))
+        # Once the member is known, the connection's process has let go
+        # of ecadmd: its one socket is the client's.
+        sockets = [v for v in proc_fds(conn[0]).values()
+                   if v.startswith("socket:")]
+        self.assertEqual(len(sockets), 1, proc_fds(conn[0]))
+        # ecadm: its terminal on 0-2, its socket to ecadmd, nothing more.
+        fds = proc_fds(ecadm[0])
+        self.assertTrue(all(fds[i].startswith("/dev/pts/")
+                            for i in (0, 1, 2)), fds)
+        others = [v for k, v in fds.items() if k > 2]
+        self.assertEqual(len([v for v in others
+                              if v.startswith("socket:")]), 1, fds)
+        self.assertFalse([v for v in others
+                          if not v.startswith(("socket:", "/dev/pts/",
+                                               "anon_inode:"))], fds)
+        with open("/proc/%d/environ" % ecadm[0], "rb") as f:
+            names = {e.split(b"=", 1)[0].decode() for e in
+                     f.read().split(b"\0") if e}
+        self.assertLessEqual(names, {
+            "TERM", "LANG", "PATH", "HOME", "USER", "ECADM_SERVER",
+            "ECADM_CA", "ECADM_SESSION_FD", "ECADM_DOWNLOAD_DIR",
+            "ECADM_DOWNLOAD_DAYS", "ECADM_DOWNLOAD_HINT"})
+        t.keys("q")
+
+
 class TestAddressLimit(SshdCase):
     def test_failed_connections_close_the_address(self):
         limited = harness.Sshd(self.s, name="sshd-limited",
