@@ -392,6 +392,57 @@ class TestIsolation(SshdCase):
         t.keys("q")
 
 
+class TestAbuse(SshdCase):
+    def test_garbage_stalls_and_floods_leave_it_serving(self):
+        """Garbage instead of a banner, connections that say nothing, more
+        connections than allowed: each ends on its own, and a director
+        gets in afterwards."""
+        gw = harness.Sshd(self.s, name="sshd-abuse", extra=(
+            "login_grace = 2\nmax_connections = 5\n"
+            "max_failures = 1000\n")).start()
+        self.addCleanup(gw.stop)
+        S, d, key = self.director()
+        junk = socket.create_connection(("127.0.0.1", gw.port), 10)
+        junk.sendall(os.urandom(4096) + b"\r\n" * 10)
+        junk.settimeout(10)
+        try:
+            while junk.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+        junk.close()
+        silent = [socket.create_connection(("127.0.0.1", gw.port), 10)
+                  for _ in range(5)]
+        time.sleep(0.5)
+        extra = socket.create_connection(("127.0.0.1", gw.port), 10)
+        extra.settimeout(10)
+        try:
+            self.assertEqual(extra.recv(100), b"")   # closed at once
+        except ConnectionResetError:
+            pass
+        extra.close()
+        for c in silent:    # each gets the banner, then the door
+            c.settimeout(10)
+            data = b""
+            try:
+                while True:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                pass
+            self.assertTrue(data.startswith(b"SSH-2.0-"), data[:40])
+            c.close()
+        self.assertIn("refused, 5 connections already", gw.read_log())
+        t = Tmux(self.s, "sshd-after-abuse", " ".join(
+            shlex.quote(a) for a in gw.ssh_args(key, d, "-tt")),
+            {"TERM": "screen-256color", "LANG": "C.UTF-8"}, 100, 30)
+        self.addCleanup(t.close)
+        t.wait_for("lignes", timeout=30)
+        self.assertIsNone(gw.proc.poll())
+
+
 class TestAddressLimit(SshdCase):
     def test_failed_connections_close_the_address(self):
         limited = harness.Sshd(self.s, name="sshd-limited",
