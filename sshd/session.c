@@ -582,10 +582,12 @@ session_run(ssh_session ssh, ssh_event event, const char *addr,
 	if (s.channel != NULL) {
 		ssh_channel_send_eof(s.channel);
 		ssh_channel_close(s.channel);
-		/* Let the client read the end before the connection goes. */
-		for (int i = 0; i < 20 && (ssh_get_status(ssh) &
-		    (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0 &&
-		    !ssh_channel_is_closed(s.channel); i++)
+		/* The client answers our close with its own, then hangs up:
+		 * wait for that (a few seconds at most). Going first would
+		 * cut its answer, and OpenSSH then exits 255 whatever the
+		 * exit status said. */
+		for (int i = 0; i < 50 && (ssh_get_status(ssh) &
+		    (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0; i++)
 			ssh_event_dopoll(event, 100);
 		ssh_channel_free(s.channel);
 	}
