@@ -120,9 +120,6 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
 		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path \
 		   $(BUILD)/tests/test-sshkey
-# Programs the integration tests run in the place of a missing daemon,
-# never installed.
-TEST_PROGS	 = $(BUILD)/tests/sftp-server-test
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -221,15 +218,6 @@ $(BUILD)/tests/test-sftp-path: $(BUILD)/tests/test-sftp-path.o \
     $(BUILD)/sshd/sftp.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SSHD_PKGS) cmocka)
-
-# The SFTP module behind a minimal libssh server, for test_sftp_module.py
-# until ecadm-sshd exists.
-$(BUILD)/tests/sftp-server-test: tests/sftp-server-test.c \
-    $(BUILD)/sshd/sftp.o $(COMMON_OBJS)
-	@mkdir -p $(@D)
-	$(quiet) CC $@
-	$(Q)$(CC) $(CPPFLAGS) -Isshd $(ALL_CFLAGS) $(call pc_cflags,$(SSHD_PKGS)) \
-	    -o $@ $(filter %.c %.o,$^) $(LDFLAGS) $(call pc_libs,$(SSHD_PKGS))
 $(BUILD)/tests/test-sshkey: $(BUILD)/tests/test-sshkey.o \
     $(BUILD)/server/sshkey.o $(COMMON_OBJS)
 	$(quiet) LD $@
@@ -245,7 +233,7 @@ BENCH_PROGS	 = $(BUILD)/bench/notify-baseline $(BUILD)/bench/idle-sessions \
 		   $(BUILD)/bench/guichet-load $(BUILD)/bench/stress
 
 check: deps
-	$(MAKE) all $(UNIT_TESTS) $(BENCH_PROGS) $(TEST_PROGS)
+	$(MAKE) all $(UNIT_TESTS) $(BENCH_PROGS)
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-asan
 	$(MAKE) check-tsan
@@ -254,13 +242,12 @@ check: deps
 check-unit: $(UNIT_TESTS)
 	@sh tests/run-unit.sh $(UNIT_TESTS)
 
-check-integration: all $(TEST_PROGS)
+check-integration: all
 	ECADM_BUILD=$(BUILD) /usr/bin/python3 -m unittest discover \
 	    -s tests/integration -p 'test_*.py' -v
 
 check-asan:
-	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%) \
-	    $(TEST_PROGS:build/%=build-san/%)
+	$(MAKE) SANITIZE=address,undefined all $(UNIT_TESTS:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
 
 # ThreadSanitizer over the tests that drive the hand-off between the loop

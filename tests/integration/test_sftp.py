@@ -1,19 +1,21 @@
-"""The SFTP module of ecadm-sshd (sshd/sftp.c) against OpenSSH's own sftp
-and scp clients. Until the gateway exists, tests/sftp-server-test puts
-the module behind a minimal libssh server (a test fixture): one
-connection per start, the test's key only, the "sftp" subsystem on a
-throwaway folder that holds two documents and what must stay invisible
-(a dot file, a link to /etc/passwd, a sub-folder, a FIFO).
+"""The SFTP side of ecadm-sshd (sshd/sftp.c, served by sshd/session.c)
+with OpenSSH's own sftp and scp clients: a director's key opens the
+director's documents folder, which the test fills with two documents and
+what must stay invisible (a dot file, a link to /etc/passwd, a sub-folder,
+a FIFO).
 
 What OpenSSH's clients never ask (many handles at once, huge reads,
 forged handles, unknown requests) is asked by RawSftp, SFTP version 3
 spoken by hand through `ssh -s ... sftp`.
 
-Needs no database: only the build (ECADM_BUILD) and openssh-client."""
+One gateway serves the class; the idle test starts a second one whose
+[ssh] idle_timeout is 2 s. The status a session ended with is the exit
+status the gateway sent on the channel (0 when the module ended normally;
+ssh makes it 255 when none came): sftp and scp run ssh through a wrapper
+(-S) that writes it down."""
 
 import contextlib
 import os
-import select
 import shutil
 import struct
 import subprocess
@@ -23,8 +25,8 @@ import time
 import unittest
 
 import harness
+from test_sshd import SshdCase
 
-FIXTURE = os.path.join(harness.BUILD, "tests", "sftp-server-test")
 CLIENT_TIMEOUT = 60
 
 # SFTP version 3 (draft-ietf-secsh-filexfer-02), as RawSftp needs it.
@@ -37,6 +39,14 @@ FX_OK, FX_EOF, FX_NO_SUCH_FILE, FX_PERMISSION_DENIED = 0, 1, 2, 3
 FX_FAILURE, FX_OP_UNSUPPORTED, FX_INVALID_HANDLE = 4, 8, 9
 HANDLES_MAX = 32
 READ_MAX = 64 * 1024
+# ssh for sftp -S and scp -S: it writes down the exit status the gateway
+# sent on the channel, which sftp itself ignores.
+SSH_WRAPPER = """#!/bin/sh
+ssh "$@"
+status=$?
+echo "$status" > "$ECADM_SSH_STATUS"
+exit "$status"
+"""
 
 
 def sftp_string(data):
@@ -107,6 +117,7 @@ class RawSftp:
                             struct.pack(">QI", offset, length))
 
     def close(self):
+        """Close the client's side; ssh's exit status."""
         self.watchdog.cancel()
         self.proc.stdin.close()
         try:
@@ -116,33 +127,34 @@ class RawSftp:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+        return self.proc.returncode
 
 
-class TestSftpModule(unittest.TestCase):
+class TestSftp(SshdCase):
+    login = user_key = None
+
     @classmethod
     def setUpClass(cls):
-        if not os.access(FIXTURE, os.X_OK):
-            raise unittest.SkipTest("%s is not built (make %s)" % (
-                FIXTURE, os.path.relpath(FIXTURE, harness.ROOT)))
-        cls.dir = tempfile.mkdtemp(prefix="ecadm-sftp-")
-        cls.host_key = os.path.join(cls.dir, "host_ed25519")
-        cls.user_key = os.path.join(cls.dir, "user_ed25519")
-        for key in (cls.host_key, cls.user_key):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "",
-                            "-C", "test", "-f", key], check=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        if os.environ.get("ECADM_KEEP_TEST_DIR") is None:
-            shutil.rmtree(cls.dir, ignore_errors=True)
+        super().setUpClass()
+        cls.wrapper = os.path.join(cls.s.dir, "ssh-with-status")
+        with open(cls.wrapper, "w") as f:
+            f.write(SSH_WRAPPER)
+        os.chmod(cls.wrapper, 0o755)
 
     def setUp(self):
+        # One director for the class: every test fills the folder anew.
+        if TestSftp.login is None:
+            _, TestSftp.login, TestSftp.user_key = self.director()
         self.case = tempfile.mkdtemp(prefix=self._testMethodName + "-",
-                                     dir=self.dir)
-        self.folder = os.path.join(self.case, "folder")
+                                     dir=self.s.dir)
         self.local = os.path.join(self.case, "local")
-        os.mkdir(self.folder)
+        self.status_file = os.path.join(self.case, "ssh-status")
         os.mkdir(self.local)
+        # Made as the gateway makes it on a first connection: 0700, the
+        # daemon's user's (session_folder() takes it as it is).
+        self.folder = self.sshd.folder(self.login)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        os.mkdir(self.folder, 0o700)
         # Larger than one read, not a multiple of the read size.
         self.pdf = b"%PDF-1.4\n" + os.urandom(300 * 1024 + 123)
         self.put_file("Doc.pdf", self.pdf)
@@ -152,15 +164,6 @@ class TestSftpModule(unittest.TestCase):
         os.mkdir(os.path.join(self.folder, "sub"))
         self.put_file("sub/inside.pdf", b"below\n")
         os.mkfifo(os.path.join(self.folder, "fifo"))
-        self.server = None
-        self.log_path = os.path.join(self.case, "server.log")
-
-    def tearDown(self):
-        if self.server is not None and self.server.poll() is None:
-            self.server.kill()
-            self.server.wait()
-        if self.server is not None:
-            self.server.stdout.close()
 
     def put_file(self, name, data):
         with open(os.path.join(self.folder, name), "wb") as f:
@@ -169,78 +172,77 @@ class TestSftpModule(unittest.TestCase):
     def folder_names(self):
         return sorted(os.listdir(self.folder))
 
-    def serve(self, *extra):
-        """Start the fixture for one connection; its port."""
-        port = harness.free_port()
-        log = open(self.log_path, "ab")
-        self.server = subprocess.Popen(
-            [FIXTURE, str(port), self.host_key, self.user_key + ".pub",
-             self.folder] + [str(x) for x in extra],
-            stdout=subprocess.PIPE, stderr=log)
-        log.close()
-        ready, _, _ = select.select([self.server.stdout], [], [], 30)
-        line = self.server.stdout.readline() if ready else b""
-        self.assertEqual(line, b"ready\n", "the fixture did not start: " +
-                         self.server_log())
-        return port
+    @staticmethod
+    def log_size(sshd):
+        return os.path.getsize(sshd.log)
 
-    def server_log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def server_end(self):
-        """Wait for the fixture to end; its status and log."""
-        try:
-            status = self.server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.server.kill()
-            self.server.wait()
-            self.fail("the fixture did not end:\n" + self.server_log())
-        log = self.server_log()
+    def session_end(self, sshd, start):
+        """Wait for the gateway's connections to end; what it logged since
+        start (a size of its log), free of sanitizer reports."""
+        deadline = time.monotonic() + 15
+        while harness.descendants(sshd.proc.pid) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        with open(sshd.log, "rb") as f:
+            f.seek(start)
+            log = f.read().decode(errors="replace")
+        self.assertEqual(harness.descendants(sshd.proc.pid), [],
+                         "the gateway's connection did not end:\n" + log)
         report = harness.sanitizer_report(log)
         self.assertIsNone(report, report)
-        return status, log
+        return log
 
-    def ssh_options(self, port, port_flag):
-        return ["-F", "/dev/null", "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-                "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
-                "-i", self.user_key, port_flag, str(port)]
+    def openssh(self, program, sshd, *args):
+        """The command line of OpenSSH's program (sftp or scp) for sshd,
+        its ssh through the wrapper, and the wrapper's environment."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.status_file)
+        return ([program, "-S", self.wrapper, "-P", str(sshd.port)] +
+                sshd.client_options(self.user_key) + list(args),
+                dict(os.environ, ECADM_SSH_STATUS=self.status_file))
 
-    def client(self, program, *args):
-        """Run OpenSSH's program against a new fixture; its result, the
-        fixture's status and log."""
-        port = self.serve()
-        res = subprocess.run(
-            [program] + self.ssh_options(port, "-P") + list(args),
-            cwd=self.local, capture_output=True, text=True,
-            timeout=CLIENT_TIMEOUT)
-        status, log = self.server_end()
-        return res, status, log
+    def ssh_status(self):
+        """The exit status the gateway sent; None if ssh has not ended."""
+        try:
+            with open(self.status_file) as f:
+                return int(f.read())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def client(self, program, *args, input=None):
+        """Run OpenSSH's program on the gateway: its result, the exit
+        status the gateway sent and the gateway's log of the session."""
+        start = self.log_size(self.sshd)
+        argv, env = self.openssh(program, self.sshd, *args)
+        res = subprocess.run(argv, input=input, cwd=self.local, env=env,
+                             capture_output=True, text=True,
+                             timeout=CLIENT_TIMEOUT)
+        log = self.session_end(self.sshd, start)
+        return res, self.ssh_status(), log
 
     def sftp(self, *commands):
         """sftp -b with the commands; it stops at the first that fails."""
-        batch = os.path.join(self.case, "batch")
-        with open(batch, "w") as f:
-            f.write("".join(c + "\n" for c in commands))
-        return self.client("sftp", "-b", batch, "staff@127.0.0.1")
+        return self.client("sftp", "-b", "-", self.login + "@127.0.0.1",
+                           input="".join(c + "\n" for c in commands))
 
     def scp(self, remote, local):
-        return self.client("scp", "staff@127.0.0.1:" + remote, local)
+        return self.client("scp", self.login + "@127.0.0.1:" + remote, local)
 
     @contextlib.contextmanager
-    def raw(self, expected_status=0):
-        """A RawSftp on a new fixture; once the block is left, the fixture
-        must end with expected_status (1: sftp_serve returned -1)."""
-        port = self.serve()
-        raw = RawSftp(["ssh"] + self.ssh_options(port, "-p") +
-                      ["-s", "staff@127.0.0.1", "sftp"])
+    def raw(self, ended_normally=True):
+        """A RawSftp on the gateway; once the block is left, the session
+        must have ended with exit status 0 (ended_normally), or with none
+        (the module failed: ssh says 255)."""
+        start = self.log_size(self.sshd)
+        raw = RawSftp(self.sshd.ssh_args(self.user_key, self.login, "-s",
+                                         command=["sftp"]))
         try:
             yield raw
         finally:
-            raw.close()
-        status, log = self.server_end()
-        self.assertEqual(status, expected_status, log)
+            status = raw.close()
+        log = self.session_end(self.sshd, start)
+        self.assertEqual(status, 0 if ended_normally else 255, log)
+        self.session_log = log
 
     @staticmethod
     def output_lines(res):
@@ -348,7 +350,8 @@ class TestSftpModule(unittest.TestCase):
     def test_rm_removes_regular_files_only(self):
         before = self.folder_names()
         for command in ("rm passwd", "rm sub", "rm fifo", "rm .cache",
-                        "rm ../folder/Doc.pdf", "rm sub/inside.pdf"):
+                        "rm ../%s/Doc.pdf" % self.login,
+                        "rm sub/inside.pdf"):
             with self.subTest(command=command):
                 res, status, log = self.sftp(command)
                 self.assertNotEqual(res.returncode, 0, res.stdout)
@@ -373,24 +376,34 @@ class TestSftpModule(unittest.TestCase):
                 self.assertEqual(os.listdir(self.local), [])
 
     def test_idle_client_is_dropped(self):
-        port = self.serve(2)
+        idle = harness.Sshd(self.s, name="sshd-sftp-idle",
+                            extra="idle_timeout = 2\n").start()
+        self.addCleanup(idle.stop)
+        start_log = self.log_size(idle)
+        argv, env = self.openssh("sftp", idle, "-b", "-",
+                                 self.login + "@127.0.0.1")
         # sftp waits for its commands on a pipe that never brings any.
-        client = subprocess.Popen(
-            ["sftp"] + self.ssh_options(port, "-P") +
-            ["-b", "-", "staff@127.0.0.1"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+        start = time.monotonic()
+        client = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
         try:
-            start = time.monotonic()
-            status, log = self.server_end()
+            # ssh ends when the gateway closes the session.
+            while self.ssh_status() is None and \
+                    time.monotonic() - start < 15:
+                time.sleep(0.05)
             waited = time.monotonic() - start
         finally:
             client.kill()
             client.wait()
             client.stdin.close()
-        self.assertEqual(status, 0, log)
+        log = self.session_end(idle, start_log)
+        self.assertEqual(self.ssh_status(), 0, log)
         self.assertIn("sftp: idle for 2 s, closing", log)
         self.assertLess(waited, 10)
+        self.assertEqual(idle.stop(), 0)
+        report = harness.sanitizer_report(idle.read_log())
+        self.assertIsNone(report, report)
 
     def test_handles_are_bounded(self):
         with self.raw() as raw:
@@ -407,7 +420,7 @@ class TestSftpModule(unittest.TestCase):
                              FX_INVALID_HANDLE)
             raw.handle(raw.open("Doc.pdf"))
         # Handles left open are closed, and logged, at the end.
-        self.assertEqual(self.server_log().count("sftp: sent Doc.pdf"),
+        self.assertEqual(self.session_log.count("sftp: sent Doc.pdf"),
                          HANDLES_MAX + 1)
 
     def test_reads_are_bounded(self):
@@ -469,11 +482,11 @@ class TestSftpModule(unittest.TestCase):
     def test_unknown_request_ends_the_session(self):
         # libssh 0.10 drops a request of a type it does not know before
         # the module sees it: the session ends, as a protocol failure.
-        with self.raw(1) as raw:
+        with self.raw(ended_normally=False) as raw:
             raw.send(99, struct.pack(">I", 1))
             with self.assertRaises(EOFError):
                 raw.recv()
-        self.assertIn("sftp: reading a request", self.server_log())
+        self.assertIn("sftp: reading a request", self.session_log)
 
 
 if __name__ == "__main__":
