@@ -118,15 +118,20 @@ class TestSession(SshdCase):
         self.assertNotIn("Identifiant  :", screen)  # no login screen
 
         # The window follows the client's: the bottom line moves.
-        def last_row(screen):
-            rows = screen.rstrip("\n").split("\n")
-            return max(i for i, r in enumerate(rows) if r.strip())
-        self.assertEqual(last_row(t.screen()), 29)
+        def last_row_becomes(n):
+            # A capture taken mid-redraw may be blank: wait for it.
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                rows = t.screen().rstrip("\n").split("\n")
+                last = max((i for i, r in enumerate(rows) if r.strip()),
+                           default=-1)
+                if last == n:
+                    return
+                time.sleep(0.1)
+            self.fail("the last line is not %d:\n%s" % (n, t.screen()))
+        last_row_becomes(29)
         t.resize(120, 40)
-        deadline = time.time() + 10
-        while time.time() < deadline and last_row(t.screen()) != 39:
-            time.sleep(0.1)
-        self.assertEqual(last_row(t.screen()), 39, t.screen())
+        last_row_becomes(39)
 
         t.keys("c")
         t.wait_for("[ ] CP")
