@@ -256,44 +256,66 @@ class TestGuichet(unittest.TestCase):
         the proxy every parent comes through."""
         refused = "Server reached connection limit"
 
-        def status_with_idle(g, n, limit):
-            # The guichet's threads accept in parallel, so which of the
-            # idle connections is the one refused is not fixed: wait until
-            # every one of them was either taken or refused (the log says
-            # so) before the request that must meet the limit.
+        def still_open(sock):
+            try:
+                return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) \
+                    != b""
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+
+        def settled(g, n, limit):
+            """n idle connections, once the guichet has taken or refused
+            each of them (its threads accept in parallel, so which ones
+            it refuses is not fixed): (the sockets, how many it kept)."""
             before = g.read_log().count(refused)
             idle = [socket.create_connection(("127.0.0.1", g.port))
                     for _ in range(n)]
+            deadline = time.time() + 20
+            while (g.read_log().count(refused) < before + max(n - limit, 0)
+                   and time.time() < deadline):
+                time.sleep(0.05)
+            time.sleep(0.3)
+            return idle, sum(still_open(sock) for sock in idle)
+
+        def get(g):
+            conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=5)
             try:
-                want = before + max(n - limit, 0)
-                deadline = time.time() + 20
-                while (g.read_log().count(refused) < want
-                       and time.time() < deadline):
-                    time.sleep(0.05)
-                time.sleep(0.3)
-                conn = http.client.HTTPConnection("127.0.0.1", g.port,
-                                                  timeout=5)
-                try:
-                    conn.request("GET", "/")
-                    return conn.getresponse().status
-                except (ConnectionError, http.client.HTTPException,
-                        OSError):
-                    return None
-                finally:
-                    conn.close()
+                conn.request("GET", "/")
+                return conn.getresponse().status
+            except (ConnectionError, http.client.HTTPException, OSError):
+                return None
+            finally:
+                conn.close()
+
+        limited = harness.Guichet(self.s, name="guichet-limited").start()
+        self.others.append(limited)
+        # A connection that has just closed (the harness's probe that the
+        # guichet listens) may hold a place until a thread notices: then
+        # fewer than 50 of ours are kept, and we try again.
+        for attempt in range(5):
+            idle, kept = settled(limited, 55, 50)
+            try:
+                self.assertLessEqual(kept, 50)
+                if kept == 50:
+                    self.assertIsNone(get(limited))
+                    break
             finally:
                 for sock in idle:
                     sock.close()
-
-        # A guichet of its own: no connection of another test may end
-        # in the middle and free a place.
-        limited = harness.Guichet(self.s, name="guichet-limited").start()
-        self.others.append(limited)
-        self.assertIsNone(status_with_idle(limited, 55, 50))
+            time.sleep(1)
+        self.assertEqual(kept, 50)
         proxied = harness.Guichet(self.s, name="guichet-many",
                                   extra="trusted_proxy = 127.0.0.1\n").start()
         self.others.append(proxied)
-        self.assertEqual(status_with_idle(proxied, 60, 1000), 200)
+        idle, kept = settled(proxied, 60, 1000)
+        try:
+            self.assertEqual(kept, 60)
+            self.assertEqual(get(proxied), 200)
+        finally:
+            for sock in idle:
+                sock.close()
         self.assertNotIn(refused, proxied.read_log())
 
     def test_https_directly(self):
