@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -392,7 +393,7 @@ listener_accept(int lfd, ssh_bind bind)
 	struct failure		*f;
 	char			 addr[INET6_ADDRSTRLEN];
 	pid_t			 pid;
-	int			 fd;
+	int			 fd, one = 1;
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 	    SOCK_CLOEXEC)) == -1) {
@@ -401,6 +402,10 @@ listener_accept(int lfd, ssh_bind bind)
 			log_warn("accept");
 		return;
 	}
+	/* SSH sends small packets back to back (the key exchange, each
+	 * keystroke's echo): without this, Nagle holds the second one for
+	 * the peer's delayed ACK, 40 ms a time. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (getnameinfo((struct sockaddr *)&ss, len, addr, sizeof addr, NULL,
 	    0, NI_NUMERICHOST) != 0)
 		snprintf(addr, sizeof addr, "?");
