@@ -263,13 +263,13 @@ check-tsan:
 FUZZ_CC		?= clang
 FUZZ_BUILD	 = build-fuzz
 FUZZ_TIME	?= 60
-FUZZ_TARGETS	?= fuzz-frame fuzz-onde fuzz-ini fuzz-reply
+FUZZ_TARGETS	?= fuzz-frame fuzz-onde fuzz-ini fuzz-reply fuzz-sshkey
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
 FUZZ_CFLAGS	 = -std=gnu11 -pthread $(WARNINGS) -O1 -g $(FUZZ_SAN) \
 		   -fsanitize=fuzzer-no-link -MMD -MP
 FUZZ_OBJS	 = $(COMMON_SRCS:%.c=$(FUZZ_BUILD)/%.o) \
-		   $(FUZZ_BUILD)/server/onde.o
+		   $(FUZZ_BUILD)/server/onde.o $(FUZZ_BUILD)/server/sshkey.o
 FUZZ_PROGS	 = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 # Made through pattern rules only, yet worth keeping between builds.
 .SECONDARY: $(FUZZ_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/%.o)
