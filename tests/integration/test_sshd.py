@@ -16,7 +16,7 @@ import unittest
 import harness
 from harness import uai
 from test_login_hardening import enrol, totp, wrong_code
-from test_tui import Tmux, class_school
+from test_tui import Tmux, class_school, notify_cp_on_paper
 
 DENIED = "Permission denied (publickey)"
 
@@ -133,16 +133,7 @@ class TestSession(SshdCase):
         t.resize(120, 40)
         last_row_becomes(39)
 
-        t.keys("c")
-        t.wait_for("[ ] CP")
-        t.keys("Space", "Enter")
-        t.wait_for(" 5 lignes")
-        t.keys("a")
-        t.wait_for(" 5 cochées")
-        t.keys("n")
-        t.wait_for("Courriel : à l'adresse")
-        t.keys("Enter")
-        t.wait_for("4 comptes seront notifiés")
+        notify_cp_on_paper(t)
         t.keys("Enter")
         screen = t.wait_for("Document enregistré", timeout=30)
         folder = self.sshd.folder(d)

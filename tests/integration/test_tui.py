@@ -110,6 +110,23 @@ def class_school(S, p):
     return rows
 
 
+def notify_cp_on_paper(t):
+    """In the Responsables tab of a class_school(): the CP class, every
+    line ticked, n, Papier; returns the confirmation's screen, before it
+    is accepted."""
+    t.keys("c")
+    t.wait_for("[ ] CP")
+    t.keys("Space", "Enter")
+    t.wait_for(" 5 lignes")
+    t.keys("a")
+    t.wait_for(" 5 cochées")
+    t.keys("n")
+    t.wait_for("Courriel : à l'adresse")
+    t.keys("Enter")             # Papier, the first choice
+    # The box is drawn before its text: wait for the text itself.
+    return t.wait_for("4 comptes seront notifiés")
+
+
 class TuiCase(unittest.TestCase):
     number = 0
 
@@ -262,17 +279,7 @@ class TestResponsables(TuiCase):
     def test_tick_all_and_notify_on_paper(self):
         S, d = self.school()
         t = self.logged_in("notify", d)
-        t.keys("c")
-        t.wait_for("[ ] CP")
-        t.keys("Space", "Enter")
-        t.wait_for(" 5 lignes")
-        t.keys("a")
-        t.wait_for(" 5 cochées")
-        t.keys("n")
-        t.wait_for("Courriel : à l'adresse")
-        t.keys("Enter")             # Papier, the first choice
-        # The box is drawn before its text: wait for the text itself.
-        screen = t.wait_for("4 comptes seront notifiés")
+        screen = notify_cp_on_paper(t)
         self.assertIn("Notifier les comptes", screen)
         self.assertIn("4 nouveaux mots de passe", screen)
         self.assertIn("PARENTSANSINE0 Ana : INE manquant", screen)
