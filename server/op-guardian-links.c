@@ -73,38 +73,36 @@ fail:
 	guardian_link_clear(&l);
 }
 
-void
-op_guardian_resend(struct worker *w, struct request *req)
-{
-	static struct db_stmt	 stmt = DB_STMT(
-	    "select id, login, email from accounts where login = lower($1)"
-	    " and state = 'attente' and email is not null for update");
-	enum { RESEND_ID, RESEND_LOGIN, RESEND_EMAIL };
-	const char		*login, *addr;
-	PGresult		*res;
-	int64_t			 id;
+/*
+ * The parent's requests for mail (the activation link again, a forgotten
+ * login, a forgotten password's link) answer {} whatever they found, so
+ * that nobody learns which logins or addresses exist, and do nothing past
+ * the address's allowance of mail. find (its nparams arguments) selects
+ * the accounts as (id, login, email); mail_one does, in the transaction,
+ * what one of them gets: 0, or -1 on a database error.
+ */
+enum { MAILED_ID, MAILED_LOGIN, MAILED_EMAIL };
 
-	login = req_arg_str(req, "login", 1);
-	addr = req_arg_str(req, "addr", 1);
-	if (req->error != -1)
-		return;
+static void
+guardian_mail_request(struct worker *w, struct request *req,
+    const char *addr, struct db_stmt *find, int nparams,
+    const char *const *params,
+    int (*mail_one)(struct worker *, PGresult *, int))
+{
+	PGresult	*res;
+	int		 i;
+
 	if (!guardian_mail_allowed(w, addr))
 		goto done;
 	if (guardian_begin(w, req) == -1)
 		return;
-	if ((res = db_queryv(w->db, &stmt, login)) == NULL)
+	if ((res = db_query(w->db, find, nparams, params)) == NULL)
 		goto fail;
-	if (PQntuples(res) == 1) {
-		id = db_get_int(res, 0, RESEND_ID);
-		if (account_transition(w->db, &id, 1, "attente",
-		    "resend_activation", NULL, "demandé au guichet") != 1 ||
-		    guardian_activation_send(w->db, db_get(res, 0, RESEND_ID),
-		    db_get(res, 0, RESEND_LOGIN), db_get(res, 0,
-		    RESEND_EMAIL)) == -1) {
+	for (i = 0; i < PQntuples(res); i++) {
+		if (mail_one(w, res, i) == -1) {
 			PQclear(res);
 			goto fail;
 		}
-		log_info("guichet: activation link of %s sent again", login);
 	}
 	PQclear(res);
 	if (db_commit(w->db) == -1)
@@ -115,6 +113,37 @@ done:
 fail:
 	req_db_error(req, w->db);
 	db_rollback(w->db);
+}
+
+static int
+guardian_resend_one(struct worker *w, PGresult *res, int i)
+{
+	int64_t	id = db_get_int(res, i, MAILED_ID);
+
+	if (account_transition(w->db, &id, 1, "attente", "resend_activation",
+	    NULL, "demandé au guichet") != 1 ||
+	    guardian_activation_send(w->db, db_get(res, i, MAILED_ID),
+	    db_get(res, i, MAILED_LOGIN), db_get(res, i, MAILED_EMAIL)) == -1)
+		return -1;
+	log_info("guichet: activation link of %s sent again",
+	    db_get(res, i, MAILED_LOGIN));
+	return 0;
+}
+
+void
+op_guardian_resend(struct worker *w, struct request *req)
+{
+	static struct db_stmt	 stmt = DB_STMT(
+	    "select id, login, email from accounts where login = lower($1)"
+	    " and state = 'attente' and email is not null for update");
+	const char		*login, *addr;
+
+	login = req_arg_str(req, "login", 1);
+	addr = req_arg_str(req, "addr", 1);
+	if (req->error != -1)
+		return;
+	guardian_mail_request(w, req, addr, &stmt, 1,
+	    (const char *const[]){ login }, guardian_resend_one);
 }
 
 /* The chosen password of an account, or NULL (error set). */
@@ -280,47 +309,53 @@ fail:
 	guardian_link_clear(&l);
 }
 
+static int
+guardian_forgot_login_one(struct worker *w, PGresult *res, int i)
+{
+	if (mail_enqueue(w->db, MAIL_FORGOT_LOGIN, db_get(res, i, MAILED_ID),
+	    db_get(res, i, MAILED_EMAIL), json_pack("{s:s}", "login",
+	    db_get(res, i, MAILED_LOGIN))) == -1 ||
+	    guardian_event(w->db, GUARDIAN_ACTOR, GUARDIAN_CHANNEL, 0,
+	    db_get(res, i, MAILED_ID), "forgot_login", NULL) == -1)
+		return -1;
+	return 0;
+}
+
 void
 op_guardian_forgot_login(struct worker *w, struct request *req)
 {
+	/* One address may serve two parents of a family: each login. */
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select id, login, email from accounts where state = 'active'"
 	    " and lower(email) = lower($1) order by id limit 10");
-	enum { FORGOT_ID, FORGOT_LOGIN, FORGOT_EMAIL };
 	const char		*email, *addr;
-	PGresult		*res;
-	int			 i;
 
 	email = req_arg_str(req, "email", 1);
 	addr = req_arg_str(req, "addr", 1);
 	if (req->error != -1)
 		return;
-	if (!guardian_mail_allowed(w, addr))
-		goto done;
-	if (guardian_begin(w, req) == -1)
-		return;
-	if ((res = db_queryv(w->db, &stmt, email)) == NULL)
-		goto fail;
-	/* One address may serve two parents of a family: each login. */
-	for (i = 0; i < PQntuples(res); i++) {
-		if (mail_enqueue(w->db, MAIL_FORGOT_LOGIN, db_get(res, i,
-		    FORGOT_ID), db_get(res, i, FORGOT_EMAIL), json_pack(
-		    "{s:s}", "login", db_get(res, i, FORGOT_LOGIN))) == -1 ||
-		    guardian_event(w->db, GUARDIAN_ACTOR, GUARDIAN_CHANNEL, 0,
-		    db_get(res, i, FORGOT_ID), "forgot_login", NULL) == -1) {
-			PQclear(res);
-			goto fail;
-		}
-	}
-	PQclear(res);
-	if (db_commit(w->db) == -1)
-		goto fail;
-done:
-	req->result = json_object();
-	return;
-fail:
-	req_db_error(req, w->db);
-	db_rollback(w->db);
+	guardian_mail_request(w, req, addr, &stmt, 1,
+	    (const char *const[]){ email }, guardian_forgot_login_one);
+}
+
+static int
+guardian_forgot_password_one(struct worker *w, PGresult *res, int i)
+{
+	char	token[TOKEN_LEN];
+	int	rc;
+
+	rc = guardian_link_issue(w->db, db_get(res, i, MAILED_ID), "password",
+	    GUARDIAN_PASSWORD_LINK_HOURS, NULL, token);
+	if (rc == 0)
+		rc = mail_enqueue(w->db, MAIL_FORGOT_PASSWORD, db_get(res, i,
+		    MAILED_ID), db_get(res, i, MAILED_EMAIL), json_pack(
+		    "{s:s, s:s}", "token", token, "login", db_get(res, i,
+		    MAILED_LOGIN)));
+	if (rc == 0)
+		rc = guardian_event(w->db, GUARDIAN_ACTOR, GUARDIAN_CHANNEL, 0,
+		    db_get(res, i, MAILED_ID), "forgot_password", NULL);
+	OPENSSL_cleanse(token, sizeof token);
+	return rc;
 }
 
 void
@@ -329,46 +364,16 @@ op_guardian_forgot_password(struct worker *w, struct request *req)
 	static struct db_stmt	 stmt = DB_STMT(
 	    "select id, login, email from accounts where login = lower($1)"
 	    " and state = 'active' and lower(email) = lower($2) for update");
-	enum { FORGOT_ID, FORGOT_LOGIN, FORGOT_EMAIL };
 	const char		*login, *email, *addr;
-	PGresult		*res;
-	char			 token[TOKEN_LEN];
-	int			 rc = 0;
 
 	login = req_arg_str(req, "login", 1);
 	email = req_arg_str(req, "email", 1);
 	addr = req_arg_str(req, "addr", 1);
 	if (req->error != -1)
 		return;
-	if (!guardian_mail_allowed(w, addr))
-		goto done;
-	if (guardian_begin(w, req) == -1)
-		return;
-	if ((res = db_queryv(w->db, &stmt, login, email)) == NULL)
-		goto fail;
-	if (PQntuples(res) == 1) {
-		rc = guardian_link_issue(w->db, db_get(res, 0, FORGOT_ID),
-		    "password", GUARDIAN_PASSWORD_LINK_HOURS, NULL, token);
-		if (rc == 0)
-			rc = mail_enqueue(w->db, MAIL_FORGOT_PASSWORD,
-			    db_get(res, 0, FORGOT_ID), db_get(res, 0,
-			    FORGOT_EMAIL), json_pack("{s:s, s:s}", "token",
-			    token, "login", db_get(res, 0, FORGOT_LOGIN)));
-		if (rc == 0)
-			rc = guardian_event(w->db, GUARDIAN_ACTOR,
-			    GUARDIAN_CHANNEL, 0, db_get(res, 0, FORGOT_ID),
-			    "forgot_password", NULL);
-		OPENSSL_cleanse(token, sizeof token);
-	}
-	PQclear(res);
-	if (rc == -1 || db_commit(w->db) == -1)
-		goto fail;
-done:
-	req->result = json_object();
-	return;
-fail:
-	req_db_error(req, w->db);
-	db_rollback(w->db);
+	guardian_mail_request(w, req, addr, &stmt, 2,
+	    (const char *const[]){ login, email },
+	    guardian_forgot_password_one);
 }
 
 void
