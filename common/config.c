@@ -172,6 +172,23 @@ config_free(const struct config_key *keys)
 	}
 }
 
+void
+config_daemon_usage(const struct config_daemon *d, int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: %s [-d] [-c FILE]%s%s\n"
+	    "       %s --dump-config | --help | --version\n\n%s"
+	    "  -c FILE           configuration (default %s)\n"
+	    "  -d                log debug messages to standard error\n"
+	    "  --dump-config     print every setting with its default\n",
+	    d->name, d->operands != NULL ? " " : "",
+	    d->operands != NULL ? d->operands : "", d->name,
+	    d->operands_help != NULL ? d->operands_help : "",
+	    d->default_path);
+	exit(status);
+}
+
 int
 config_daemon_args(const struct config_daemon *d, int argc, char **argv)
 {
@@ -196,8 +213,7 @@ config_daemon_args(const struct config_daemon *d, int argc, char **argv)
 			debug = 1;
 			break;
 		case 'h':
-			d->usage(0);
-			break;
+			config_daemon_usage(d, 0);
 		case 'V':
 			printf("%s %s\n", d->name, ECADM_VERSION);
 			exit(0);
@@ -205,7 +221,7 @@ config_daemon_args(const struct config_daemon *d, int argc, char **argv)
 			config_dump(d->keys, stdout);
 			exit(0);
 		default:
-			d->usage(2);
+			config_daemon_usage(d, 2);
 		}
 	}
 	if (path == NULL && access(d->default_path, F_OK) == 0)

@@ -35,10 +35,11 @@ void	config_free(const struct config_key *);
 
 /* What a daemon's command line needs to know of it. */
 struct config_daemon {
-	const char		*name;		/* for logs and --version */
+	const char		*name;		/* for logs, usage, --version */
 	const struct config_key	*keys;
 	const char		*default_path;	/* read if it exists */
-	void			(*usage)(int status);	/* exits */
+	const char		*operands;	/* in the usage line, or NULL */
+	const char		*operands_help;	/* their lines, or NULL */
 	int			*debug;		/* its [log] debug, set by -d */
 	int			*syslog;	/* its [log] syslog, or NULL */
 };
@@ -50,5 +51,8 @@ struct config_daemon {
  * --dump-config, or an error. Returns the index of the first operand.
  */
 int	config_daemon_args(const struct config_daemon *, int argc, char **argv);
+/* Print the usage (to standard output when status is 0) and exit. */
+void	config_daemon_usage(const struct config_daemon *, int status)
+	    __attribute__((noreturn));
 
 #endif

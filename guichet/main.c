@@ -55,19 +55,6 @@ static const struct config_key guichet_keys[] = {
 	{ NULL, NULL, CONFIG_STRING, NULL, NULL, NULL },
 };
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: ecadm-guichet [-d] [-c FILE]\n"
-	    "       ecadm-guichet --dump-config | --help | --version\n"
-	    "\n"
-	    "  -c FILE           configuration (default " DEFAULT_CONFIG ")\n"
-	    "  -d                log debug messages to standard error\n"
-	    "  --dump-config     print every setting with its default\n");
-	exit(status);
-}
-
 static void
 config_check(void)
 {
@@ -118,11 +105,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadm-guichet",
-		guichet_keys, DEFAULT_CONFIG, usage, &guichet_cfg.debug, NULL };
+		guichet_keys, DEFAULT_CONFIG, NULL, NULL,
+		&guichet_cfg.debug, NULL };
 	int					 status;
 
 	if (config_daemon_args(&daemon, argc, argv) != argc)
-		usage(2);
+		config_daemon_usage(&daemon, 2);
 	config_check();
 	status = serve();
 	config_free(guichet_keys);

@@ -153,24 +153,6 @@ static const struct config_key server_keys[] = {
 	{ NULL, NULL, CONFIG_STRING, NULL, NULL, NULL },
 };
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: ecadmd [-d] [-c FILE] [serve | migrate | init-admin LOGIN]\n"
-	    "       ecadmd --dump-config | --help | --version\n"
-	    "\n"
-	    "  serve             run the server (the default)\n"
-	    "  migrate           apply the database migrations\n"
-	    "  init-admin LOGIN  create an administrator; its password (and\n"
-	    "                    its TOTP URI when admins need one) is\n"
-	    "                    printed once\n"
-	    "  -c FILE           configuration (default " DEFAULT_CONFIG ")\n"
-	    "  -d                log debug messages to standard error\n"
-	    "  --dump-config     print every setting with its default\n");
-	exit(status);
-}
-
 /* Check the settings that have a range, and read totp_required. */
 static void
 config_check(void)
@@ -475,12 +457,20 @@ cmd_serve(void)
 	return 0;
 }
 
+#define SERVER_OPERANDS_HELP \
+	"  serve             run the server (the default)\n" \
+	"  migrate           apply the database migrations\n" \
+	"  init-admin LOGIN  create an administrator; its password (and\n" \
+	"                    its TOTP URI when admins need one) is\n" \
+	"                    printed once\n"
+
 int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadmd",
-		server_keys, DEFAULT_CONFIG, usage, &server_cfg.debug,
-		&log_to_syslog };
+		server_keys, DEFAULT_CONFIG,
+		"[serve | migrate | init-admin LOGIN]", SERVER_OPERANDS_HELP,
+		&server_cfg.debug, &log_to_syslog };
 	const char				*command;
 	int					 status, first;
 
@@ -497,7 +487,7 @@ main(int argc, char **argv)
 	else if (strcmp(command, "init-admin") == 0 && argc == 2)
 		status = cmd_init_admin(argv[1]);
 	else
-		usage(2);
+		config_daemon_usage(&daemon, 2);
 	config_free(server_keys);
 	return status;
 }

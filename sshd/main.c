@@ -121,19 +121,6 @@ static struct child	*children;
 static int		 nchildren;
 static struct failure	 failures[FAILURES_MAX];
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: ecadm-sshd [-d] [-c FILE]\n"
-	    "       ecadm-sshd --dump-config | --help | --version\n"
-	    "\n"
-	    "  -c FILE           configuration (default " DEFAULT_CONFIG ")\n"
-	    "  -d                log debug messages to standard error\n"
-	    "  --dump-config     print every setting with its default\n");
-	exit(status);
-}
-
 static void
 config_check(void)
 {
@@ -547,11 +534,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct config_daemon	 daemon = { "ecadm-sshd",
-		sshd_keys, DEFAULT_CONFIG, usage, &sshd_cfg.debug, NULL };
+		sshd_keys, DEFAULT_CONFIG, NULL, NULL,
+		&sshd_cfg.debug, NULL };
 	int					 status;
 
 	if (config_daemon_args(&daemon, argc, argv) != argc)
-		usage(2);
+		config_daemon_usage(&daemon, 2);
 	config_check();
 	status = serve();
 	config_free(sshd_keys);
