@@ -133,7 +133,14 @@ search_stmt(unsigned mask)
 		/* Parameters keep their numbers whatever the combination. */
 		if (mask & FILTER_SCHOOL)
 			buf_add_str(&sql, " and p.school_id = $1::int");
-		if (mask & FILTER_CLASSES)
+		/* In a school, the classes by their index on (school, name),
+		 * then their pupils by theirs, rather than every pupil of
+		 * the school. */
+		if ((mask & FILTER_CLASSES) && (mask & FILTER_SCHOOL))
+			buf_add_str(&sql, " and p.class_id in (select c2.id"
+			    " from classes c2 where c2.school_id = $1::int"
+			    " and c2.name = any ($2::text[]))");
+		else if (mask & FILTER_CLASSES)
 			buf_add_str(&sql, " and c.name = any ($2::text[])");
 		if (mask & FILTER_STATE)
 			buf_add_str(&sql, " and a.state = $3::text");
@@ -147,9 +154,7 @@ search_stmt(unsigned mask)
 			    " is not null) = $5::boolean");
 		buf_add_str(&sql,
 		    " order by c.rank nulls last, c.name nulls last,"
-		    "  ecadm_fold(p.last_name), ecadm_fold(p.first_name),"
-		    "  p.onde_id, ecadm_fold(g.last_name),"
-		    "  ecadm_fold(g.first_name), g.onde_id"
+		    "  p.name_key, p.onde_id, g.name_key, g.onde_id"
 		    " limit $6::int");
 		stmts[mask].sql = buf_cstr(&sql);	/* kept for good */
 		stmts[mask].ntypes = 6;
@@ -236,6 +241,24 @@ search_run(struct worker *w, struct request *req,
 	return res;
 }
 
+/*
+ * A value of a row. ecadmd's connections ask for UTF-8 (client_encoding,
+ * server_db_defaults()), and PostgreSQL sends only valid text in it, so
+ * the check json_string() would make again on every cell of every search
+ * is skipped.
+ */
+static json_t *
+search_text(const char *v)
+{
+	return v != NULL ? json_string_nocheck(v) : json_null();
+}
+
+static void
+search_set(json_t *row, const char *key, json_t *value)
+{
+	json_object_set_new_nocheck(row, key, value);
+}
+
 /* Row r of the result as the client shows it. */
 static json_t *
 search_row(struct request *req, PGresult *res, int r, int academy)
@@ -248,31 +271,38 @@ search_row(struct request *req, PGresult *res, int r, int academy)
 	if (db_get(res, r, SEARCH_GUARDIAN_ID) != NULL)
 		guardian = person_name(db_get(res, r, SEARCH_GUARDIAN_LAST),
 		    db_get(res, r, SEARCH_GUARDIAN_FIRST));
-	row = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?,"
-	    " s:s?, s:o, s:s?, s:s?, s:s?, s:s?, s:n, s:s?, s:b,"
-	    " s:s?, s:b, s:b}",
-	    "school", academy ? db_get(res, r, SEARCH_UAI) : req->scope.uai,
-	    "pupil", pupil,
-	    "pupil_id", db_get(res, r, SEARCH_PUPIL_ID),
-	    "class", db_get(res, r, SEARCH_CLASS),
-	    "ine", db_get(res, r, SEARCH_INE),
-	    "level", db_get(res, r, SEARCH_LEVEL),
-	    "guardian", guardian,
-	    "guardian_id", db_get(res, r, SEARCH_GUARDIAN_ID),
-	    "civility", db_get(res, r, SEARCH_CIVILITY),
-	    "legal", db_get(res, r, SEARCH_LEGAL) == NULL ? json_null() :
-	    json_boolean(db_get_bool(res, r, SEARCH_LEGAL)),
-	    "relation", db_get(res, r, SEARCH_RELATION),
-	    "login", db_get(res, r, SEARCH_LOGIN),
-	    "state", db_get(res, r, SEARCH_STATE),
-	    "state_label", state_label(db_get(res, r, SEARCH_STATE)),
-	    "password",
-	    "email", db_get(res, r, SEARCH_EMAIL),
-	    "eligible", db_get(res, r, SEARCH_REASON) == NULL,
-	    "reason", db_get(res, r, SEARCH_REASON),
-	    "expired", db_get_bool(res, r, SEARCH_EXPIRED),
-	    /* A message to the guardian was given up (mailer.c). */
-	    "mail_failed", db_get_bool(res, r, SEARCH_MAIL_FAILED));
+	row = json_object();
+	search_set(row, "school", search_text(academy ?
+	    db_get(res, r, SEARCH_UAI) : req->scope.uai));
+	search_set(row, "pupil", search_text(pupil));
+	search_set(row, "pupil_id", search_text(db_get(res, r,
+	    SEARCH_PUPIL_ID)));
+	search_set(row, "class", search_text(db_get(res, r, SEARCH_CLASS)));
+	search_set(row, "ine", search_text(db_get(res, r, SEARCH_INE)));
+	search_set(row, "level", search_text(db_get(res, r, SEARCH_LEVEL)));
+	search_set(row, "guardian", search_text(guardian));
+	search_set(row, "guardian_id", search_text(db_get(res, r,
+	    SEARCH_GUARDIAN_ID)));
+	search_set(row, "civility", search_text(db_get(res, r,
+	    SEARCH_CIVILITY)));
+	search_set(row, "legal", db_get(res, r, SEARCH_LEGAL) == NULL ?
+	    json_null() : json_boolean(db_get_bool(res, r, SEARCH_LEGAL)));
+	search_set(row, "relation", search_text(db_get(res, r,
+	    SEARCH_RELATION)));
+	search_set(row, "login", search_text(db_get(res, r, SEARCH_LOGIN)));
+	search_set(row, "state", search_text(db_get(res, r, SEARCH_STATE)));
+	search_set(row, "state_label", search_text(state_label(db_get(res, r,
+	    SEARCH_STATE))));
+	search_set(row, "password", json_null());
+	search_set(row, "email", search_text(db_get(res, r, SEARCH_EMAIL)));
+	search_set(row, "eligible", json_boolean(db_get(res, r,
+	    SEARCH_REASON) == NULL));
+	search_set(row, "reason", search_text(db_get(res, r, SEARCH_REASON)));
+	search_set(row, "expired", json_boolean(db_get_bool(res, r,
+	    SEARCH_EXPIRED)));
+	/* A message to the guardian was given up (mailer.c). */
+	search_set(row, "mail_failed", json_boolean(db_get_bool(res, r,
+	    SEARCH_MAIL_FAILED)));
 	search_password(row, res, r);
 	free(pupil);
 	free(guardian);

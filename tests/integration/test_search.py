@@ -4,6 +4,8 @@ the human table's alignment."""
 
 import csv
 import io
+import itertools
+import unicodedata
 import unittest
 
 import harness
@@ -34,6 +36,17 @@ def expected_reasons(line):
     elif line["resp_legal"] != "oui":
         reasons.append("pas responsable légal")
     return reasons
+
+
+def fold(text):
+    """ecadm_fold() for the names gen-onde.py writes: lowercase, without
+    accents or ligatures."""
+    text = text.lower()
+    for a, b in (("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("đ", "d"),
+                 ("ł", "l"), ("ø", "o")):
+        text = text.replace(a, b)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
 
 
 class TestSearch(unittest.TestCase):
@@ -79,6 +92,47 @@ class TestSearch(unittest.TestCase):
                          "non réparti dans une classe",
                          "pas responsable légal"} <= reasons_seen,
                         reasons_seen)
+
+    def test_every_combination_of_reasons(self):
+        # eligibility_reason() against the rules, for all 48 combinations
+        # of status, INE, class and legal (migration 010 rewrote it).
+        _, out, _ = self.s.psql(
+            "select s, i is not null, c is not null, coalesce(l::text, ''),"
+            " coalesce(eligibility_reason(s, i, c, l), '-') from"
+            " (values ('admis_definitif'), ('admis_provisoire'),"
+            " ('inscrit'), ('autre')) a(s), (values ('1234567890A'),"
+            " (null)) b(i), (values (1), (null)) cc(c), (values (true),"
+            " (false), (null::boolean)) d(l) order by 1, 2, 3, 4")
+        got = [tuple(line.split("|")) for line in out.splitlines()]
+        self.assertEqual(len(got), 48)
+        for status, ine, klass, legal, reason in got:
+            line = {"statut": status, "ine": ine == "t" and "X",
+                    "classe": klass == "t" and "X",
+                    "resp_id": legal != "" and "X",
+                    "resp_legal": "oui" if legal == "true" else "non"}
+            self.assertEqual(reason, ", ".join(expected_reasons(line))
+                             or "-", line)
+
+    def test_rows_in_name_order(self):
+        # Within a class: pupils by folded surname, first name and id;
+        # a pupil's guardians likewise (migration 010's name keys).
+        pupils = {l["eleve_id"]: (fold(l["nom_eleve"]),
+                                  fold(l["prenom_eleve"]), l["eleve_id"])
+                  for l in self.lines}
+        guardians = {l["resp_id"]: (fold(l["resp_nom"]),
+                                    fold(l["resp_prenom"]), l["resp_id"])
+                     for l in self.lines if l["resp_id"]}
+        classes = [k for k, _ in itertools.groupby(r["class"]
+                                                   for r in self.rows)]
+        self.assertEqual(len(classes), len(set(classes)), classes)
+        for _, rows in itertools.groupby(self.rows, lambda r: r["class"]):
+            rows = list(rows)
+            keys = [pupils[r["pupil_id"]] for r in rows]
+            self.assertEqual(keys, sorted(keys))
+            for _, same in itertools.groupby(rows, lambda r: r["pupil_id"]):
+                keys = [guardians[r["guardian_id"]] for r in same
+                        if r["guardian_id"]]
+                self.assertEqual(keys, sorted(keys))
 
     def test_account_follows_the_guardian_not_the_row(self):
         # A guardian eligible through one child keeps one login, also shown
