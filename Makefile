@@ -87,6 +87,7 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/op-stats.c server/op-staff.c server/op-import.c \
 		   server/op-notify.c server/op-reset.c server/op-list.c \
 		   server/op-show.c server/op-journal.c server/onde.c \
+		   server/onde-print.c \
 		   server/crypto.c server/account.c server/document.c \
 		   server/selection.c server/sshkey.c server/op-ssh.c \
 		   server/guardian.c server/op-guardian.c \
@@ -202,7 +203,7 @@ $(BUILD)/tests/test-password: $(BUILD)/tests/test-password.o \
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 $(BUILD)/tests/test-onde: $(BUILD)/tests/test-onde.o \
-    $(BUILD)/server/onde.o $(COMMON_OBJS)
+    $(BUILD)/server/onde.o $(BUILD)/server/onde-print.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka) -lcsv
 $(BUILD)/tests/test-crypto: $(BUILD)/tests/test-crypto.o \

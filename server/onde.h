@@ -54,4 +54,21 @@ void	 onde_result_free(struct onde_result *);
 json_t	*onde_errors_json(const struct onde_result *);
 const char *onde_encoding_name(enum onde_encoding);
 
+/* The fingerprints of the schools of the COPY lines (onde-print.c). */
+#define ONDE_UAI_MAX	8
+struct onde_school_print;
+struct onde_prints {
+	struct onde_school_print	*slots;
+	size_t				 size;	/* a power of two, or 0 */
+	size_t				 count;
+};
+void	 onde_prints_init(struct onde_prints *);
+void	 onde_prints_free(struct onde_prints *);
+/* Adds one COPY line; -1 if it has no UAI field. */
+int	 onde_prints_add(struct onde_prints *, const char *, size_t);
+/* Calls fn(arg, uai, print, its length) for each school. */
+void	 onde_prints_foreach(const struct onde_prints *,
+	    void (*)(void *, const char *, const unsigned char *, size_t),
+	    void *);
+
 #endif

@@ -24,9 +24,10 @@
 #define IMPORT_LOCK	"select pg_advisory_xact_lock(7283417)"
 
 struct import_copy {
-	PGconn		*conn;
-	struct buf	 chunk;
-	int		 failed;
+	PGconn			*conn;
+	struct buf		 chunk;
+	struct onde_prints	 prints;	/* of the schools staged */
+	int			 failed;
 };
 
 static int
@@ -49,6 +50,8 @@ import_row(void *arg, const char *line, size_t len)
 {
 	struct import_copy	*ic = arg;
 
+	if (onde_prints_add(&ic->prints, line, len) == -1)
+		fatalx("import: a COPY line without its UAI");
 	buf_add(&ic->chunk, line, len);
 	if (buf_left(&ic->chunk) >= IMPORT_CHUNK)
 		return import_flush(ic);
@@ -74,6 +77,54 @@ import_copy_end(struct import_copy *ic, const char *abort_reason)
 	while ((res = PQgetResult(ic->conn)) != NULL)
 		PQclear(res);
 	return ok && abort_reason == NULL ? 0 : -1;
+}
+
+/* The arrays of UAIs and prints, as text, for onde_prints. */
+struct import_print_arrays {
+	json_t	*uai;
+	json_t	*print;
+};
+
+static void
+import_print_add(void *arg, const char *uai, const unsigned char *print,
+    size_t len)
+{
+	struct import_print_arrays	*a = arg;
+	char				 hex[2 * 32 + 1];
+	size_t				 i;
+
+	for (i = 0; i < len && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", print[i]);
+	json_array_append_new(a->uai, json_string(uai));
+	json_array_append_new(a->print, json_string(hex));
+}
+
+/* Stage the prints of the schools of the file beside their lines. */
+static int
+import_prints_stage(struct worker *w, const struct onde_prints *prints)
+{
+	static struct db_stmt		 stage = DB_STMT(
+	    "insert into onde_prints (uai, print)"
+	    " select u, decode(h, 'hex') from unnest($1::text[],"
+	    " $2::text[]) as x(u, h)");
+	struct import_print_arrays	 a;
+	PGresult			*r;
+	char				*uai, *print;
+
+	a.uai = json_array();
+	a.print = json_array();
+	onde_prints_foreach(prints, import_print_add, &a);
+	uai = sql_text_array(a.uai);
+	print = sql_text_array(a.print);
+	r = db_queryv(w->db, &stage, uai, print);
+	free(uai);
+	free(print);
+	json_decref(a.uai);
+	json_decref(a.print);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
 }
 
 /* Refuse the file: the errors, and a message that says nothing changed. */
@@ -149,12 +200,16 @@ op_import(struct worker *w, struct request *req)
 	memset(&ic, 0, sizeof ic);
 	ic.conn = db_conn(w->db);
 	buf_init(&ic.chunk);
+	onde_prints_init(&ic.prints);
 
 	/* An academy takes longer than any other request: the statement
 	 * limit is relaxed for this transaction only. */
 	snprintf(limits, sizeof limits, "set local statement_timeout = "
 	    "'%ds'", server_cfg.statement_timeout * 10);
+	/* The merge hashes and sorts hundreds of thousands of rows: at the
+	 * default work_mem (4 MB) they went to disk. */
 	if (db_begin(w->db) == -1 || db_run(w->db, limits) == -1 ||
+	    db_run(w->db, "set local work_mem = '64MB'") == -1 ||
 	    db_run(w->db, IMPORT_LOCK) == -1 ||
 	    db_set_context(w->db, req->session->login, "import", NULL, 0,
 	    NULL) == -1 || db_run(w->db, "select onde_stage_create()") == -1)
@@ -182,7 +237,8 @@ op_import(struct worker *w, struct request *req)
 		onde_result_free(&res);
 		goto out;
 	}
-	if (import_copy_end(&ic, NULL) == -1) {
+	if (import_copy_end(&ic, NULL) == -1 ||
+	    import_prints_stage(w, &ic.prints) == -1) {
 		onde_result_free(&res);
 		goto fail;
 	}
@@ -226,4 +282,5 @@ out:
 	json_decref(summary);
 	free(detail);
 	buf_free(&ic.chunk);
+	onde_prints_free(&ic.prints);
 }

@@ -169,6 +169,42 @@ class TestSnapshot(ImportCase):
                          user="admin")
         self.assertIn("Aucun changement", res.stdout)
 
+    def test_unchanged_school_is_left_out_of_the_merge(self):
+        # Migration 011: a school whose lines are those of its last import
+        # is not compared again; the counts still tell the whole file.
+        A, B = uai(3310021), uai(3310022)
+        rows = [line(S, "T8%sP%d" % (S[-2:], i), "PRINT", "Enfant",
+                     "T8%sG%d" % (S[-2:], i), "PRINT", "Parent")
+                for S in (A, B) for i in range(3)]
+        self.imp(rows)
+        # A change made behind the import's back, in each school.
+        self.s.psql("update pupils set first_name = 'Retouche' where"
+                    " onde_id in ('T8%sP0', 'T8%sP0')" % (A[-2:], B[-2:]))
+        # B's file changes (another pupil's name), A's does not.
+        changed = [dict(r) for r in rows]
+        changed[4]["prenom_eleve"] = "Nouveau"
+        out = self.imp(changed)
+        self.assertEqual(out["schools"]["total"], 2)
+        self.assertEqual((out["pupils"]["total"], out["pupils"]["updated"],
+                          out["pupils"]["unchanged"]), (6, 2, 4))
+        self.assertEqual(out["links"]["unchanged"], 6)
+        names = dict(line.split("|") for line in self.s.psql(
+            "select onde_id, first_name from pupils where last_name ="
+            " 'PRINT'")[1].splitlines())
+        # B was merged: the file's names, the touch-up undone.
+        self.assertEqual(names["T8%sP1" % B[-2:]], "Nouveau")
+        self.assertEqual(names["T8%sP0" % B[-2:]], "Enfant")
+        # A was left out: not even compared.
+        self.assertEqual(names["T8%sP0" % A[-2:]], "Retouche")
+        # A migration that changes the merge clears the prints: the next
+        # import compares every school again.
+        self.s.psql("update schools set import_print = null")
+        out = self.imp(changed)
+        self.assertEqual(out["pupils"]["updated"], 1)
+        self.assertEqual(self.s.psql(
+            "select first_name from pupils where onde_id = 'T8%sP0'"
+            % A[-2:])[1], "Enfant")
+
     def test_pupil_leaving_deactivates_and_returning_recreates(self):
         S = uai(3310009)
         stay = line(S, "T7P1", "RESTE", "Ana", "T7G1", "RESTE", "Paul")

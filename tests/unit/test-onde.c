@@ -1418,6 +1418,109 @@ test_contradictions(void **state)
 	free(data);
 }
 
+/* The prints of onde-print.c: one per school, of its lines whatever
+ * their order and numbers, and of nothing else. */
+struct print_sink {
+	char		uai[4][16];
+	unsigned char	print[4][32];
+	int		n;
+};
+
+static void
+print_take(void *arg, const char *uai, const unsigned char *p, size_t len)
+{
+	struct print_sink	*s = arg;
+
+	assert_int_equal(len, 32);
+	assert_true(s->n < 4);
+	snprintf(s->uai[s->n], sizeof s->uai[s->n], "%s", uai);
+	memcpy(s->print[s->n++], p, 32);
+}
+
+static void
+prints_of(const char *const *lines, size_t n, struct print_sink *s)
+{
+	struct onde_prints	p;
+	size_t			i;
+	int			j, k;
+	char			uai[16];
+	unsigned char		print[32];
+
+	onde_prints_init(&p);
+	for (i = 0; i < n; i++)
+		assert_int_equal(onde_prints_add(&p, lines[i],
+		    strlen(lines[i])), 0);
+	memset(s, 0, sizeof *s);
+	onde_prints_foreach(&p, print_take, s);
+	onde_prints_free(&p);
+	/* In UAI order, to compare runs. */
+	for (j = 1; j < s->n; j++)
+		for (k = j; k > 0 && strcmp(s->uai[k - 1], s->uai[k]) > 0;
+		    k--) {
+			memcpy(uai, s->uai[k], sizeof uai);
+			memcpy(s->uai[k], s->uai[k - 1], sizeof uai);
+			memcpy(s->uai[k - 1], uai, sizeof uai);
+			memcpy(print, s->print[k], 32);
+			memcpy(s->print[k], s->print[k - 1], 32);
+			memcpy(s->print[k - 1], print, 32);
+		}
+}
+
+static void
+test_school_prints(void **state)
+{
+	static const char *const a[] = {
+		"2\tt\tt\t0330001A\tE1\tDUPONT\n",
+		"3\tf\tf\t0330002B\tE2\tMARTIN\n",
+		"4\tt\tf\t0330001A\tE3\tDURAND\n",
+	};
+	/* The same lines, other order, other numbers and flags. */
+	static const char *const b[] = {
+		"9\tf\tf\t0330001A\tE3\tDURAND\n",
+		"7\tt\tt\t0330002B\tE2\tMARTIN\n",
+		"8\tf\tt\t0330001A\tE1\tDUPONT\n",
+	};
+	/* One field of one line of 0330001A changed. */
+	static const char *const c[] = {
+		"2\tt\tt\t0330001A\tE1\tDUPONT\n",
+		"3\tf\tf\t0330002B\tE2\tMARTIN\n",
+		"4\tt\tf\t0330001A\tE3\tDURANT\n",
+	};
+	struct print_sink	pa, pb, pc;
+	struct onde_prints	p;
+
+	(void)state;
+	prints_of(a, 3, &pa);
+	prints_of(b, 3, &pb);
+	prints_of(c, 3, &pc);
+	assert_int_equal(pa.n, 2);
+	assert_string_equal(pa.uai[0], "0330001A");
+	assert_string_equal(pa.uai[1], "0330002B");
+	assert_memory_equal(pa.print, pb.print, sizeof pa.print);
+	assert_memory_not_equal(pa.print[0], pc.print[0], 32);
+	assert_memory_equal(pa.print[1], pc.print[1], 32);
+	assert_memory_not_equal(pa.print[0], pa.print[1], 32);
+
+	/* Many schools: the table grows and keeps each apart. */
+	{
+		char	line[64];
+		int	i;
+
+		onde_prints_init(&p);
+		for (i = 0; i < 5000; i++) {
+			snprintf(line, sizeof line, "%d\tt\tt\t%07dA\tE\n",
+			    i + 2, i % 1500);
+			assert_int_equal(onde_prints_add(&p, line,
+			    strlen(line)), 0);
+		}
+		assert_int_equal(p.count, 1500);
+		onde_prints_free(&p);
+	}
+	onde_prints_init(&p);
+	assert_int_equal(onde_prints_add(&p, "2\tt\tt\n", 7), -1);
+	onde_prints_free(&p);
+}
+
 int
 main(void)
 {
@@ -1448,6 +1551,7 @@ main(void)
 		cmocka_unit_test(test_error_stray_quote),
 		cmocka_unit_test(test_several_bad_lines),
 		cmocka_unit_test(test_bad_lines_after_stray_quote),
+		cmocka_unit_test(test_school_prints),
 		cmocka_unit_test(test_blank_lines_keep_numbers),
 		cmocka_unit_test(test_multiline_value_keeps_numbers),
 		cmocka_unit_test(test_multiline_stray_quote_keeps_numbers),
