@@ -64,40 +64,70 @@ def psql(stack, *args):
                           env=stack.env())
 
 
+# What an import writes, in the order a load would write it.
+IMPORT_TABLES = ("schools", "classes", "pupils", "guardians", "links",
+                 "accounts", "login_counters", "events")
+
+
+def copy_baseline(stack):
+    """The seconds \\copy takes to write the rows the import wrote (dumped
+    after it) into empty tables with the same columns, defaults, checks,
+    generated columns and indexes, in one transaction."""
+    script = []
+    for t in IMPORT_TABLES:
+        cols = psql(stack, "-At", "-c", "select string_agg(column_name, ','"
+                    " order by ordinal_position) from"
+                    " information_schema.columns where table_schema ="
+                    " 'public' and table_name = '%s' and is_generated ="
+                    " 'NEVER'" % t).stdout.strip()
+        path = os.path.join(stack.dir, "rows-%s.csv" % t)
+        psql(stack, "-c", "\\copy (select %s from %s) to '%s' with (format"
+             " csv)" % (cols, t, path))
+        psql(stack, "-c", "create table bench_%s (like %s including all)"
+             % (t, t))
+        script.append("\\copy bench_%s (%s) from '%s' with (format csv)"
+                      % (t, cols, path))
+    path = os.path.join(stack.dir, "copy-baseline.sql")
+    with open(path, "w") as f:
+        f.write("\n".join(script) + "\n")
+    t0 = time.monotonic()
+    psql(stack, "-1", "-f", path)
+    took = time.monotonic() - t0
+    rows = {t: int(psql(stack, "-At", "-c", "select count(*) from bench_%s"
+                        % t).stdout) for t in IMPORT_TABLES}
+    for t in IMPORT_TABLES:
+        psql(stack, "-c", "drop table bench_%s" % t)
+    return took, rows
+
+
 def bench_import(stack):
+    """The first load of an academy, then the same file again (the nightly
+    case), against \\copy of the rows the first load wrote."""
     path = academy_csv()
     with open(path, "rb") as f:
         lines = sum(1 for _ in f) - 1
-
-    # Baseline: \\copy of the same lines into an indexed table.
-    psql(stack, "-c", "create table bench_copy (" + ", ".join(
-        "%s text" % c for c in harness_columns()) + ")",
-         "-c", "create index on bench_copy (eleve_id)",
-         "-c", "create index on bench_copy (resp_id)")
-    t = time.monotonic()
-    psql(stack, "-c", "\\copy bench_copy from '%s' with (format csv, "
-         "delimiter ';', header true)" % path)
-    copy_s = time.monotonic() - t
-    psql(stack, "-c", "drop table bench_copy")
 
     t = time.monotonic()
     res = stack.ctl("import", path, user="admin", json=True, timeout=3600)
     import_s = time.monotonic() - t
     assert res.returncode == 0, res.stderr
+    copy_s, rows = copy_baseline(stack)
     t = time.monotonic()
     again = stack.ctl("import", path, user="admin", json=True, timeout=3600)
     noop_s = time.monotonic() - t
     assert again.returncode == 0, again.stderr
+    assert not __import__("json").loads(again.stdout)["changed"]
 
-    print("import: %d lines (%.0f MB)" % (lines, os.path.getsize(path) / 1e6))
-    print("  \\copy into an indexed table   %6.2f s  %8.0f lines/s" % (
-        copy_s, lines / copy_s))
-    print("  ecadmctl import (first load)  %6.2f s  %8.0f lines/s" % (
-        import_s, lines / import_s))
-    print("  ecadmctl import (no change)   %6.2f s  %8.0f lines/s" % (
-        noop_s, lines / noop_s))
+    print("import: %d lines (%.0f MB), %d rows written (%s)" % (
+        lines, os.path.getsize(path) / 1e6, sum(rows.values()),
+        ", ".join("%s %d" % kv for kv in rows.items())))
+    print("  \\copy of those rows into empty indexed tables %6.2f s" % copy_s)
+    print("  ecadmctl import (first load)                  %6.2f s" %
+          import_s)
+    print("  ecadmctl import (no change)                   %6.2f s" % noop_s)
     report("import", lines / import_s, lines / copy_s, "lines/s")
-    report("import-unchanged", lines / noop_s, lines / copy_s, "lines/s")
+    # The bar: an unchanged file in at most a third of the first load.
+    report("import-unchanged", lines / noop_s, lines / import_s, "lines/s")
 
 
 def harness_columns():
@@ -306,31 +336,26 @@ def bench_sessions(stack):
            "connections(lower-is-better)")
 
 
+# The baseline of the search (issue 12): the plain indexed join that
+# returns the same rows, without what ecadmd adds (the order by folded
+# names, the reasons, the expiry, whether the password may be shown).
 SEARCH_SQL = """
-select sc.uai, p.onde_id, p.last_name, p.first_name, c.name, p.ine, p.level,
-  g.onde_id, g.civility, g.last_name, g.first_name, l.legal, l.relation,
-  a.login, a.state, st.label, a.provisional, a.password_hash is not null,
-  coalesce(a.email, g.email),
-  eligibility_reason(p.status, p.ine, p.class_id, l.legal),
-  a.state = 'notifie' and a.letter_at + interval '3 months' < now(), a.id
-from pupils p join schools sc on sc.id = p.school_id
-left join classes c on c.id = p.class_id
-left join links l on l.pupil_id = p.id
-left join guardians g on g.id = l.guardian_id
-left join accounts a on a.guardian_id = g.id
-left join account_states st on st.code = a.state
-where p.school_id = (select school_id from bench_classes where k = :k)
-and c.name = (select name from bench_classes where k = :k)
-order by c.rank nulls last, c.name nulls last, ecadm_fold(p.last_name),
-  ecadm_fold(p.first_name), p.onde_id, ecadm_fold(g.last_name),
-  ecadm_fold(g.first_name), g.onde_id;
+select p.last_name, p.first_name, c.name, g.last_name, g.first_name,
+       a.login, a.state, a.provisional, a.email
+  from pupils p join classes c on c.id = p.class_id
+  left join links l on l.pupil_id = p.id
+  left join guardians g on g.id = l.guardian_id
+  left join accounts a on a.guardian_id = g.id
+ where p.class_id = (select class_id from bench_classes where k = :k)
+ order by p.last_name, p.first_name, g.last_name, g.first_name;
 """
 
 
 def bench_search(stack):
     """The search of one class (about 25 pupils) on an academy-sized
-    database, through ecadmd over TLS by 8, 32 and 64 clients, against
-    pgbench running the same query straight on PostgreSQL over TLS."""
+    database, through ecadmd over TLS with its default logging, by 8, 32
+    and 64 clients, against pgbench running the plain indexed join that
+    returns the same rows straight on PostgreSQL over TLS."""
     if int(psql(stack, "-At", "-c", "select count(*) from pupils").stdout
            ) < 100000:
         res = stack.ctl("import", academy_csv(), user="admin", timeout=3600)
@@ -338,9 +363,9 @@ def bench_search(stack):
     nclasses = 200
     psql(stack, "-c", "select setseed(0.42)", "-c",
          "create table bench_classes as select row_number() over () as k,"
-         " school_id, uai, name from (select c.school_id, s.uai, c.name"
-         " from classes c join schools s on s.id = c.school_id"
-         " order by random() limit %d) x" % nclasses)
+         " class_id, school_id, uai, name from (select c.id as class_id,"
+         " c.school_id, s.uai, c.name from classes c join schools s on"
+         " s.id = c.school_id order by random() limit %d) x" % nclasses)
     rows = psql(stack, "-At", "-F", ";", "-c", "select uai, name from"
                 " bench_classes order by k").stdout.split("\n")
     classes = os.path.join(stack.dir, "classes.txt")
@@ -364,9 +389,12 @@ def bench_search(stack):
                                                   stack.pg_password))
     rows_per_class = int(psql(stack, "-At", "-c", "select avg(n)::int from"
                               " (select count(*) n from bench_classes b"
-                              " join classes c on c.school_id = b.school_id"
-                              " and c.name = b.name join pupils p on"
-                              " p.class_id = c.id group by b.k) x").stdout)
+                              " join pupils p on p.class_id = b.class_id"
+                              " group by b.k) x").stdout)
+    # The tests' ecadmd logs every request (-d); this one logs as a
+    # production server does.
+    server = harness.Daemon(stack, "ecadmd-search", harness.free_port(),
+                            debug=False).start()
     print("search: one class of %d pupils on average, %d classes drawn"
           " from the academy, 10 s a run" % (rows_per_class, nclasses))
     for clients in (8, 32, 64):
@@ -379,7 +407,7 @@ def bench_search(stack):
         base = float(m.group(1))
         out = subprocess.run([os.path.join(harness.BUILD, "bench",
                                            "search-load"),
-                              "127.0.0.1:%d" % stack.main.port,
+                              "127.0.0.1:%d" % server.port,
                               os.path.join(stack.tls, "ca.crt"), "dir.search",
                               stack.users["dir.search"], classes,
                               str(clients), "10"],
@@ -389,9 +417,10 @@ def bench_search(stack):
         n, secs, p50, p99 = out.stdout.split()
         ours = int(n) / float(secs)
         print("  %2d clients: ecadmd %7.0f searches/s (p50 %.1f ms, p99 %.1f"
-              " ms); pgbench %7.0f/s" % (clients, ours, float(p50),
-                                          float(p99), base))
+              " ms, no failure); pgbench %7.0f/s" % (
+                  clients, ours, float(p50), float(p99), base))
         report("search-%d" % clients, ours, base, "searches/s")
+    server.stop()
 
 
 def cpu_ticks(pids):

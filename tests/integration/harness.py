@@ -75,9 +75,12 @@ def sanitizer_report(text):
 class Daemon:
     """A running ecadmd with its config and log."""
 
-    def __init__(self, stack, name, port, extra="", wrapper=()):
+    def __init__(self, stack, name, port, extra="", wrapper=(), debug=True):
         self.stack = stack
         self.wrapper = list(wrapper)	# e.g. prlimit and its options
+        # debug: a log line for every request (the tests read them);
+        # benchmarks measure the default logging.
+        self.debug = debug
         self.port = port
         self.config = os.path.join(stack.dir, name + ".ini")
         self.log = os.path.join(stack.dir, name + ".log")
@@ -89,7 +92,8 @@ class Daemon:
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             self.wrapper +
-            [os.path.join(BUILD, "ecadmd"), "-d", "-c", self.config, "serve"],
+            [os.path.join(BUILD, "ecadmd")] + (["-d"] if self.debug else [])
+            + ["-c", self.config, "serve"],
             stdout=logf, stderr=logf, env=self.stack.env())
         logf.close()
         deadline = time.time() + 30
