@@ -24,17 +24,36 @@ buf_free(struct buf *b)
 	buf_init(b);
 }
 
+/* The bytes that may hold data: up to the end of the data, or further if
+ * the buffer was emptied or compacted since its last wipe. Wiping only
+ * those, rather than the whole allocation, keeps a wipe of a 64 kB reply
+ * buffer that held 15 kB at 15 kB. */
+static size_t
+buf_extent(const struct buf *b)
+{
+	return b->len > b->dirty ? b->len : b->dirty;
+}
+
 void
 buf_free_secret(struct buf *b)
 {
 	if (b->data != NULL)
-		OPENSSL_cleanse(b->data, b->size);
+		OPENSSL_cleanse(b->data, buf_extent(b));
 	buf_free(b);
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		OPENSSL_cleanse(b->data, buf_extent(b));
+	b->off = b->len = b->dirty = 0;
 }
 
 void
 buf_reset(struct buf *b)
 {
+	b->dirty = buf_extent(b);
 	b->off = b->len = 0;
 }
 
@@ -44,6 +63,7 @@ buf_reserve(struct buf *b, size_t n)
 	size_t	need, size;
 
 	if (b->off > 0 && b->size - b->len < n) {
+		b->dirty = buf_extent(b);
 		memmove(b->data, b->data + b->off, b->len - b->off);
 		b->len -= b->off;
 		b->off = 0;

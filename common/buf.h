@@ -11,6 +11,7 @@ struct buf {
 	size_t		 off;	/* first unread byte */
 	size_t		 len;	/* end of the data */
 	size_t		 size;	/* allocated */
+	size_t		 dirty;	/* bytes before it may hold data (wipes) */
 };
 
 void	 buf_init(struct buf *);
@@ -18,6 +19,8 @@ void	 buf_free(struct buf *);
 /* Like buf_free(), wiping the bytes first: for buffers that held secrets. */
 void	 buf_free_secret(struct buf *);
 void	 buf_reset(struct buf *);
+/* Empty the buffer, wiping what it held; the allocation is kept. */
+void	 buf_wipe(struct buf *);
 /* Make room for at least n more bytes; returns the write position. */
 unsigned char *buf_reserve(struct buf *, size_t n);
 void	 buf_commit(struct buf *, size_t n);

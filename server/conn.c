@@ -145,10 +145,8 @@ conn_buf_drained(struct buf *b)
 		return;
 	if (b->size > BUFFER_KEEP)
 		buf_free_secret(b);
-	else {
-		OPENSSL_cleanse(b->data, b->size);
-		buf_reset(b);
-	}
+	else
+		buf_wipe(b);
 }
 
 void

@@ -511,11 +511,40 @@ test_utf8_fit_invalid(void **state)
 	}
 }
 
+/* A wipe clears every byte that held data since the last one: after a
+ * reset or a compaction too, not only up to the current end. */
+static void
+test_buf_wipe_extent(void **state)
+{
+	struct buf	b;
+	size_t		i;
+
+	(void)state;
+	buf_init(&b);
+	buf_add_str(&b, "secret-secret-secret");
+	buf_reset(&b);
+	buf_add_str(&b, "ab");
+	buf_wipe(&b);
+	assert_int_equal(buf_left(&b), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(b.data[i], 0);
+	/* Compaction moves unread bytes to the front. */
+	buf_add_str(&b, "0123456789");
+	buf_consume(&b, 8);
+	buf_reserve(&b, b.size - 3);
+	assert_int_equal(buf_left(&b), 2);
+	buf_wipe(&b);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(b.data[i], 0);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_init_empty),
+		cmocka_unit_test(test_buf_wipe_extent),
 		cmocka_unit_test(test_buf_add),
 		cmocka_unit_test(test_buf_add_grows),
 		cmocka_unit_test(test_buf_printf),
