@@ -41,6 +41,20 @@ tls_cause(const char *what, const char *file)
 	return cause;
 }
 
+/*
+ * Let OpenSSL read all the socket has at once rather than a record header
+ * and then its body: a request or a reply then takes one read() instead
+ * of three (perf: ecadmd made 4.8 reads a search). Bytes it read ahead
+ * wait in its buffer where epoll and poll cannot see them, which is safe
+ * because every reader reads until OpenSSL wants more from the socket
+ * (conn_read() in ecadmd, after each job too; rpc_io() in the clients).
+ */
+static void
+tls_read_ahead(SSL_CTX *ctx)
+{
+	SSL_CTX_set_read_ahead(ctx, 1);
+}
+
 SSL_CTX *
 tls_server_ctx(const char *cert, const char *key, const char *peer_ca,
     char **cause)
@@ -58,6 +72,7 @@ tls_server_ctx(const char *cert, const char *key, const char *peer_ca,
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	tls_read_ahead(ctx);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		*cause = tls_cause("certificate", cert);
 		goto fail;
@@ -93,6 +108,7 @@ tls_client_ctx(const char *ca, const char *cert, const char *key,
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	tls_read_ahead(ctx);
 	if (ca != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 			*cause = tls_cause("CA", ca);
