@@ -131,16 +131,16 @@ search_stmt(unsigned mask)
 		    " left join accounts a on a.guardian_id = g.id"
 		    " where true");
 		/* Parameters keep their numbers whatever the combination. */
-		if (mask & FILTER_SCHOOL)
-			buf_add_str(&sql, " and p.school_id = $1::int");
 		/* In a school, the classes by their index on (school, name),
-		 * then their pupils by theirs, rather than every pupil of
-		 * the school. */
+		 * then their pupils by theirs: not every pupil of the school
+		 * (the classes are the school's, so that is the scope). */
 		if ((mask & FILTER_CLASSES) && (mask & FILTER_SCHOOL))
 			buf_add_str(&sql, " and p.class_id in (select c2.id"
 			    " from classes c2 where c2.school_id = $1::int"
 			    " and c2.name = any ($2::text[]))");
-		else if (mask & FILTER_CLASSES)
+		else if (mask & FILTER_SCHOOL)
+			buf_add_str(&sql, " and p.school_id = $1::int");
+		if ((mask & FILTER_CLASSES) && !(mask & FILTER_SCHOOL))
 			buf_add_str(&sql, " and c.name = any ($2::text[])");
 		if (mask & FILTER_STATE)
 			buf_add_str(&sql, " and a.state = $3::text");
