@@ -91,7 +91,8 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/selection.c server/sshkey.c server/op-ssh.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
-		   server/pdf.c server/pdf-letter.c server/pdf-list.c
+		   server/pdf.c server/pdf-letter.c server/pdf-list.c \
+		   server/metrics.c
 CTL_SRCS	 = client/ecadmctl.c client/ctl-school.c client/ctl-accounts.c \
 		   client/ctl-staff.c client/card.c client/settings.c \
 		   client/table.c
@@ -119,7 +120,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
 		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path \
-		   $(BUILD)/tests/test-sshkey
+		   $(BUILD)/tests/test-sshkey $(BUILD)/tests/test-metrics
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -220,6 +221,10 @@ $(BUILD)/tests/test-sftp-path: $(BUILD)/tests/test-sftp-path.o \
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(SSHD_PKGS) cmocka)
 $(BUILD)/tests/test-sshkey: $(BUILD)/tests/test-sshkey.o \
     $(BUILD)/server/sshkey.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-metrics: $(BUILD)/tests/test-metrics.o \
+    $(BUILD)/server/metrics.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 
