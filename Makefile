@@ -68,7 +68,7 @@ pc_cflags	 = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 COMMON_PKGS	 = openssl jansson inih
-SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
+SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl libmicrohttpd
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
 SSHD_PKGS	 = $(COMMON_PKGS) libssh
@@ -92,7 +92,8 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
 		   server/pdf.c server/pdf-letter.c server/pdf-list.c \
-		   server/metrics.c
+		   server/metrics.c server/metrics-http.c \
+		   server/metrics-outbox.c
 CTL_SRCS	 = client/ecadmctl.c client/ctl-school.c client/ctl-accounts.c \
 		   client/ctl-staff.c client/card.c client/settings.c \
 		   client/table.c
