@@ -384,6 +384,10 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadm-sshd.ini.example
 	install -m 644 etc/nginx-guichet.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/nginx-guichet.conf.example
+	install -m 644 etc/prometheus.yml \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/prometheus.yml.example
+	install -m 644 etc/ecadmd-alerts.yml \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd-alerts.yml.example
 
 clean:
 	rm -rf build build-san build-tsan $(FUZZ_BUILD)

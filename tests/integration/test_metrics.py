@@ -248,6 +248,15 @@ class TestMetrics(unittest.TestCase):
             self.assertEqual(codes, {"ok"} | set(re.findall(
                 r"^PROTO_ERROR\((\w+),", f.read(), re.M)))
 
+    def test_alert_rules_name_real_series(self):
+        body = http(self.d.metrics_port)[2]
+        names = {n for (n, _) in parse(body)} | set(
+            re.findall(r"^# TYPE (\S+)", body, re.M))
+        with open(os.path.join(harness.ROOT, "etc/ecadmd-alerts.yml")) as f:
+            used = set(re.findall(r"\becadmd_[a-z_]+", f.read()))
+        self.assertTrue(used)
+        self.assertEqual(used - names, set())
+
     def test_only_get_metrics(self):
         for path in ("/", "/metrics/", "/metricsx", "/favicon.ico"):
             status, _, body = http(self.d.metrics_port, path)
