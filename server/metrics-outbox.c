@@ -210,8 +210,8 @@ metrics_outbox_render(struct buf *b)
 		metrics_outbox_close();
 
 	buf_printf(b, "# HELP ecadmd_outbox_query_success Whether this "
-	    "scrape could read the outbox (1) or not (0: the database did not "
-	    "answer within %d ms).\n"
+	    "scrape could read the outbox (1) or not (0: the database refused "
+	    "or did not answer within %d ms).\n"
 	    "# TYPE ecadmd_outbox_query_success gauge\n"
 	    "ecadmd_outbox_query_success %d\n", OUTBOX_DEADLINE_MS, ok);
 	if (!ok)
