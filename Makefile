@@ -68,7 +68,7 @@ pc_cflags	 = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs		 = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 COMMON_PKGS	 = openssl jansson inih
-SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl
+SERVER_PKGS	 = $(COMMON_PKGS) libpq libqrencode libcurl libmicrohttpd
 CLIENT_PKGS	 = $(COMMON_PKGS) ncursesw
 GUICHET_PKGS	 = $(COMMON_PKGS) libmicrohttpd
 SSHD_PKGS	 = $(COMMON_PKGS) libssh
@@ -92,7 +92,9 @@ SERVER_SRCS	 = server/server.c server/loop.c server/conn.c \
 		   server/selection.c server/sshkey.c server/op-ssh.c \
 		   server/guardian.c server/op-guardian.c \
 		   server/op-guardian-links.c server/op-set-email.c \
-		   server/pdf.c server/pdf-letter.c server/pdf-list.c
+		   server/pdf.c server/pdf-letter.c server/pdf-list.c \
+		   server/metrics.c server/metrics-http.c \
+		   server/metrics-outbox.c
 CTL_SRCS	 = client/ecadmctl.c client/ctl-school.c client/ctl-accounts.c \
 		   client/ctl-staff.c client/card.c client/settings.c \
 		   client/table.c
@@ -120,7 +122,7 @@ UNIT_TESTS	 = $(BUILD)/tests/test-valid $(BUILD)/tests/test-proto \
 		   $(BUILD)/tests/test-password $(BUILD)/tests/test-buf \
 		   $(BUILD)/tests/test-onde $(BUILD)/tests/test-crypto \
 		   $(BUILD)/tests/test-text $(BUILD)/tests/test-sftp-path \
-		   $(BUILD)/tests/test-sshkey
+		   $(BUILD)/tests/test-sshkey $(BUILD)/tests/test-metrics
 
 .PHONY: all deps check check-unit check-integration check-asan check-tsan \
 	check-fuzz fuzz demo serve stop bench stress install clean
@@ -223,6 +225,10 @@ $(BUILD)/tests/test-sshkey: $(BUILD)/tests/test-sshkey.o \
     $(BUILD)/server/sshkey.o $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
+$(BUILD)/tests/test-metrics: $(BUILD)/tests/test-metrics.o \
+    $(BUILD)/server/metrics.o $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,$(COMMON_PKGS) cmocka)
 
 deps:
 	@sh tools/deps.sh
@@ -252,8 +258,9 @@ check-asan:
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
 
 # ThreadSanitizer over the tests that drive the hand-off between the loop
-# and the workers (pipelining, resets with jobs in flight, a full queue).
-TSAN_TESTS	 = test_protocol test_abuse test_zz_shutdown
+# and the workers (pipelining, resets with jobs in flight, a full queue),
+# and the metrics thread reading what they count.
+TSAN_TESTS	 = test_protocol test_abuse test_metrics test_zz_shutdown
 check-tsan:
 	$(MAKE) SANITIZE=thread BUILD=build-tsan all
 	cd tests/integration && ECADM_BUILD=$(CURDIR)/build-tsan \
@@ -378,6 +385,10 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadm-sshd.ini.example
 	install -m 644 etc/nginx-guichet.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/ecadm/nginx-guichet.conf.example
+	install -m 644 etc/prometheus.yml \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/prometheus.yml.example
+	install -m 644 etc/ecadmd-alerts.yml \
+	    $(DESTDIR)$(SYSCONFDIR)/ecadm/ecadmd-alerts.yml.example
 
 clean:
 	rm -rf build build-san build-tsan $(FUZZ_BUILD)

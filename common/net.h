@@ -12,5 +12,8 @@ int	net_hostport(const char *spec, char **host, char **port, char **cause);
 /* A socket listening on spec (non-blocking, close-on-exec, SO_REUSEADDR),
  * or -1 and *cause. */
 int	net_listen(const char *spec, int backlog, char **cause);
+/* Whether every address spec resolves to (as net_listen() would bind it)
+ * is a loopback one: 0, or -1 and *cause (a wildcard host is not). */
+int	net_check_loopback(const char *spec, char **cause);
 
 #endif

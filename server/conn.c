@@ -28,6 +28,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "server.h"
 #include "tls.h"
@@ -169,6 +170,7 @@ conn_close(struct conn *c, const char *why)
 	}
 	TAILQ_REMOVE(&conns, c, entry);
 	nconns--;
+	metrics_connection_closed();
 	/* A job not yet started is dropped by its worker. */
 	if (c->busy != NULL)
 		atomic_store(&c->busy->cancelled, 1);
@@ -240,6 +242,7 @@ conn_new(int fd, const char *host, const char *port, SSL_CTX *ctx)
 		fatal("epoll_ctl add");
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
+	metrics_connection_opened();
 	conn_log_context(c);
 	log_debug("connection from %s", c->addr);
 	log_context_set(NULL);
@@ -359,8 +362,9 @@ conn_write(struct conn *c)
 	return 0;
 }
 
-/* Answer hello: check the version, learn the client's name. */
-static void
+/* Answer hello: check the version, learn the client's name. The error
+ * answered, or -1. */
+static int
 conn_hello(struct conn *c, json_int_t id, json_t *args)
 {
 	json_t		*version = json_object_get(args, "version");
@@ -375,7 +379,7 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 		conn_log_context(c);
 		log_warnx("protocol version mismatch from %s", c->addr);
 		c->state = CONN_CLOSING;
-		return;
+		return E_VERSION;
 	}
 	/* The name goes into logs and the journal: printable UTF-8 that fits,
 	 * never cut inside a character. */
@@ -386,7 +390,7 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 		conn_log_context(c);
 		log_warnx("invalid client name from %s", c->addr);
 		c->state = CONN_CLOSING;
-		return;
+		return E_INVALID;
 	}
 	if (client == NULL || client[0] == '\0')
 		client = "client";
@@ -399,6 +403,7 @@ conn_hello(struct conn *c, json_int_t id, json_t *args)
 	    "version", PROTO_VERSION, "server", "ecadmd/" ECADM_VERSION,
 	    "peer", c->peer == PEER_SSHD ? "sshd" :
 	    c->peer == PEER_GUICHET ? "guichet" : "client")));
+	return -1;
 }
 
 static void
@@ -407,6 +412,7 @@ conn_dispatch(struct conn *c, struct job *job)
 	clock_gettime(CLOCK_MONOTONIC, &job->queued);
 	if (worker_submit(job) == -1) {
 		conn_reply(c, proto_reply_error(job->req.id, E_BUSY, NULL));
+		metrics_request(job->req.op, E_BUSY, 0);
 		job_free(job);
 		return;
 	}
@@ -452,6 +458,7 @@ conn_upload_frame(struct conn *c, const unsigned char *p, size_t len)
 	c->upload = NULL;
 	if (job->req.error != -1) {
 		req_reply(&job->req, &c->out);
+		metrics_request(job->req.op, job->req.error, 0);
 		job_free(job);
 		return;
 	}
@@ -484,7 +491,7 @@ conn_request(struct conn *c, const unsigned char *p, size_t len)
 		return;
 	}
 	if (r.op == OP_HELLO) {
-		conn_hello(c, r.id, r.args);
+		metrics_request(OP_HELLO, conn_hello(c, r.id, r.args), 0);
 		json_decref(r.msg);
 		return;
 	}

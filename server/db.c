@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "state.h"
 #include "xmalloc.h"
 
@@ -122,8 +123,10 @@ db_ensure(struct db *db)
 	if (PQstatus(db->conn) != CONNECTION_OK ||
 	    db_apply_defaults(db->conn, NULL) == -1) {
 		log_warnx("database: %s", PQerrorMessage(db->conn));
+		metrics_db_reconnect(0);
 		return -1;
 	}
+	metrics_db_reconnect(1);
 	return 0;
 }
 

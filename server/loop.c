@@ -44,6 +44,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "net.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -148,6 +149,9 @@ loop_accept(void)
 		if (draining || nconns >= (unsigned)server_cfg.max_connections) {
 			log_warnx("refusing a connection: %s", draining ?
 			    "shutting down" : "too many connections");
+			metrics_connection_refused(draining ?
+			    METRICS_REFUSED_DRAINING :
+			    METRICS_REFUSED_MAX_CONNECTIONS);
 			close(fd);
 			continue;
 		}
@@ -162,6 +166,7 @@ loop_accept(void)
 			log_warnx("refusing a connection from %s: %d not "
 			    "logged in already", host,
 			    server_cfg.max_untrusted_per_address);
+			metrics_connection_refused(METRICS_REFUSED_PER_ADDRESS);
 			close(fd);
 			continue;
 		}

@@ -39,6 +39,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "password.h"
 #include "server.h"
@@ -147,6 +148,9 @@ static const struct config_key server_keys[] = {
 	{ "mail", "retry_base", CONFIG_INT, &server_cfg.mail_retry_base, "60",
 	    "seconds before the second attempt, doubled at each one after "
 	    "(6 h at most)" },
+	{ "metrics", "listen", CONFIG_STRING, &server_cfg.metrics_listen, "",
+	    "loopback address and port (host:port) of the Prometheus metrics, "
+	    "plain HTTP at /metrics (empty: not served)" },
 	{ "log", "debug", CONFIG_BOOL, &server_cfg.debug, "no",
 	    "log every request" },
 	{ "log", "syslog", CONFIG_BOOL, &log_to_syslog, "no",
@@ -457,10 +461,15 @@ cmd_serve(void)
 	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 
+	/* Before the workers: a refused address stops us before the
+	 * database sees a connection. */
+	metrics_start();
 	worker_start();
 	mailer_start();
 	log_info("ecadmd %s ready", ECADM_VERSION);
 	loop_run(ctx);
+	/* Scrapes are answered until the loop has drained. */
+	metrics_stop();
 	/* The mailer first: a message being delivered is finished or left
 	 * to the next start, never cut half-way (it is marked after). */
 	mailer_stop();

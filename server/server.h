@@ -135,6 +135,7 @@ struct server_config {
 	char	*mail_from;		/* header From */
 	int	 mail_max_attempts;
 	int	 mail_retry_base;	/* seconds, doubled at each attempt */
+	char	*metrics_listen;	/* loopback host:port, or NULL: off */
 };
 
 extern struct server_config server_cfg;

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -118,6 +119,8 @@ worker_run(struct worker *w, struct job *job)
 		    (unsigned long long)req->conn_id, w->index);
 	log_context_set(ctx);
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	metrics_worker_busy(1);
+	metrics_queue_wait(timespec_since(&job->queued));
 
 	if (timespec_since(&job->queued) > server_cfg.queue_timeout) {
 		/* The client has waited long enough: say so rather than run
@@ -142,6 +145,10 @@ worker_run(struct worker *w, struct job *job)
 	    req->error == -1 ? "ok" : proto_error_name(req->error),
 	    timespec_since(&start) * 1000);
 	req_reply(req, &job->out);
+	/* Counted before the loop has the reply: a client that has its
+	 * answer finds it in the next scrape. */
+	metrics_request(req->op, req->error, timespec_since(&job->queued));
+	metrics_worker_busy(-1);
 	log_context_set(NULL);
 }
 
@@ -162,6 +169,7 @@ worker_main(void *arg)
 		job = TAILQ_FIRST(&queue);
 		TAILQ_REMOVE(&queue, job, entry);
 		queue_len--;
+		metrics_queue_depth(queue_len);
 		pthread_mutex_unlock(&queue_lock);
 
 		/* Nobody would read the reply of a closed connection. */
@@ -225,6 +233,7 @@ worker_submit(struct job *job)
 	}
 	TAILQ_INSERT_TAIL(&queue, job, entry);
 	queue_len++;
+	metrics_queue_depth(queue_len);
 	pthread_cond_signal(&queue_cond);
 	pthread_mutex_unlock(&queue_lock);
 	return 0;
