@@ -397,14 +397,31 @@ def bench_search(stack):
                             debug=False).start()
     print("search: one class of %d pupils on average, %d classes drawn"
           " from the academy, 10 s a run" % (rows_per_class, nclasses))
+    import resource
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def children_ticks():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (r.ru_utime + r.ru_stime) * hz
+
     for clients in (8, 32, 64):
+        # CPU of each side, in clock ticks (PostgreSQL's backends of
+        # pgbench are counted in the postmaster's children when they end).
+        pg0, kids0 = cpu_ticks(postgres_pids(stack), True), children_ticks()
         out = subprocess.run([pgbench, "-n", "-f", script, "-c",
                               str(clients), "-j", "2", "-T", "10", "-M",
                               "prepared", conninfo], capture_output=True,
                              text=True, env=stack.env())
+        time.sleep(0.5)
+        pg_base = cpu_ticks(postgres_pids(stack), True) - pg0
+        client_base = children_ticks() - kids0
         m = __import__("re").search(r"tps = ([0-9.]+) \(without", out.stdout)
         assert m, out.stdout + out.stderr
         base = float(m.group(1))
+        n_base = int(__import__("re").search(
+            r"actually processed: ([0-9]+)", out.stdout).group(1))
+        pg0, kids0 = cpu_ticks(postgres_pids(stack), True), children_ticks()
+        srv0 = cpu_ticks([server.proc.pid])
         out = subprocess.run([os.path.join(harness.BUILD, "bench",
                                            "search-load"),
                               "127.0.0.1:%d" % server.port,
@@ -414,23 +431,36 @@ def bench_search(stack):
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise RuntimeError("search-load: " + out.stderr)
+        pg_ours = cpu_ticks(postgres_pids(stack), True) - pg0
+        srv = cpu_ticks([server.proc.pid]) - srv0
+        client_ours = children_ticks() - kids0
         n, secs, p50, p99 = out.stdout.split()
         ours = int(n) / float(secs)
+        ms = 1000.0 / hz
         print("  %2d clients: ecadmd %7.0f searches/s (p50 %.1f ms, p99 %.1f"
               " ms, no failure); pgbench %7.0f/s" % (
                   clients, ours, float(p50), float(p99), base))
+        print("      CPU a search: ecadmd %.3f ms, PostgreSQL %.3f ms,"
+              " search-load %.3f ms; a pgbench query: PostgreSQL %.3f ms,"
+              " pgbench %.3f ms" % (
+                  srv * ms / int(n), pg_ours * ms / int(n),
+                  client_ours * ms / int(n), pg_base * ms / n_base,
+                  client_base * ms / n_base))
         report("search-%d" % clients, ours, base, "searches/s")
     server.stop()
 
 
-def cpu_ticks(pids):
-    """User + system clock ticks of processes (those gone count 0)."""
+def cpu_ticks(pids, reaped=False):
+    """User + system clock ticks of processes (those gone count 0);
+    reaped: with those of their children that ended."""
     total = 0
     for pid in pids:
         try:
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
+            if reaped:
+                total += int(fields[13]) + int(fields[14])
         except (OSError, IndexError, ValueError):
             pass
     return total
