@@ -17,6 +17,7 @@ pg_port=${ECADM_PG_PORT:-54329}
 port=${ECADM_PORT:-7443}
 guichet_port=${ECADM_GUICHET_PORT:-8080}
 ssh_port=${ECADM_SSH_PORT:-2222}
+metrics_port=${ECADM_METRICS_PORT:-7444}
 director=dir.demo
 helpdesk=assistance.demo
 admin=admin
@@ -86,6 +87,8 @@ key_file = $var/secrets/server.key
 guichet_url = http://127.0.0.1:$guichet_port/
 [mail]
 maildir = $var/mail
+[metrics]
+listen = 127.0.0.1:$metrics_port
 EOF2
 	"$build/ecadmd" -c "$var/ecadmd.ini" migrate 2>>"$var/log/ecadmd.log"
 
@@ -203,10 +206,12 @@ export ECADM_HELPDESK_PASSWORD=$(secret $helpdesk)
 export ECADM_GUICHET_URL=http://127.0.0.1:$guichet_port/
 export ECADM_SSH_PORT=$ssh_port
 export ECADM_SSH_KEY=$var/secrets/demo_ed25519
+export ECADM_METRICS_URL=http://127.0.0.1:$metrics_port/metrics
 EOF2
 	)
 	say "stack: ecadmd on 127.0.0.1:$port, the guichet on" \
-	    "http://127.0.0.1:$guichet_port/, ecadm-sshd on port $ssh_port;" \
+	    "http://127.0.0.1:$guichet_port/, ecadm-sshd on port $ssh_port," \
+	    "metrics on http://127.0.0.1:$metrics_port/metrics;" \
 	    "settings in var/env"
 }
 
