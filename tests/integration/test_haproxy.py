@@ -297,12 +297,16 @@ class TestHAProxy(unittest.TestCase):
         t.keys("1")
         t.wait_for("lignes")
         t.keys("q")
+
+        def exit_status():
+            if not os.path.exists(status):
+                return ""
+            with open(status) as f:
+                return f.read().strip()
         deadline = time.time() + 15
-        while time.time() < deadline and not (
-                os.path.exists(status) and open(status).read().strip()):
+        while time.time() < deadline and not exit_status():
             time.sleep(0.1)
-        with open(status) as f:
-            self.assertEqual(f.read().strip(), "0")
+        self.assertEqual(exit_status(), "0")
         with open(stderr) as f:
             report = harness.sanitizer_report(f.read())
         self.assertIsNone(report, report)
