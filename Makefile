@@ -258,9 +258,11 @@ check-asan:
 	$(MAKE) SANITIZE=address,undefined check-unit check-integration
 
 # ThreadSanitizer over the tests that drive the hand-off between the loop
-# and the workers (pipelining, resets with jobs in flight, a full queue),
-# and the metrics thread reading what they count.
-TSAN_TESTS	 = test_protocol test_abuse test_metrics test_zz_shutdown
+# and the workers (pipelining, resets with jobs in flight, a full queue,
+# PostgreSQL stopped under load), and the metrics thread reading what
+# they count.
+TSAN_TESTS	 = test_protocol test_abuse test_metrics test_haproxy \
+		   test_zz_shutdown
 check-tsan:
 	$(MAKE) SANITIZE=thread BUILD=build-tsan all
 	cd tests/integration && ECADM_BUILD=$(CURDIR)/build-tsan \

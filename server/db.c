@@ -1,4 +1,5 @@
 /* libpq helpers: prepared statements, transactions, error mapping. */
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,10 +112,39 @@ db_conn(struct db *db)
 	return db->conn;
 }
 
+/*
+ * Whether the connection is gone. libpq learns that PostgreSQL closed a
+ * connection (a restart, pg_terminate_backend) only when it next reads
+ * it: an idle connection still says CONNECTION_OK, and a request run on
+ * it would fail (E_BUSY) although the database is back, once per worker
+ * after every restart. Between two requests nothing is due on the socket
+ * but notifications or the server's last words (a FATAL error, then the
+ * end of the stream): read what is there now, and libpq sees the end.
+ */
+static int
+db_lost(struct db *db)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return 1;
+	pfd.fd = PQsocket(db->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	/* A few rounds at most: the message, then the end of the stream.
+	 * Notifications stay buffered for PQnotifies(). */
+	for (i = 0; i < 4 && poll(&pfd, 1, 0) == 1; i++) {
+		if (!PQconsumeInput(db->conn))
+			break;
+	}
+	return PQstatus(db->conn) != CONNECTION_OK;
+}
+
 int
 db_ensure(struct db *db)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK)
+	if (!db_lost(db))
 		return 0;
 	log_warnx("database connection lost, reconnecting");
 	PQreset(db->conn);

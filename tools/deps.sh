@@ -6,12 +6,13 @@ set -eu
 # libclang-rt-dev: libFuzzer for make fuzz (clang only recommends it).
 # chromium, chromium-driver, python3-selenium, zbar-tools: test_browser.py
 # (the guichet in a headless browser, the sheet's QR code read back).
+# haproxy: test_haproxy.py (two ecadmd behind it, one database).
 PACKAGES="build-essential pkg-config clang libclang-rt-dev
 libncurses-dev libpq-dev libssl-dev libhpdf-dev libssh-dev libjansson-dev
 libcurl4-openssl-dev libqrencode-dev libcmocka-dev libmicrohttpd-dev
 libinih-dev libcsv-dev postgresql postgresql-contrib fonts-dejavu-core poppler-utils
 tmux python3 python3-aiosmtpd openssl openssh-client
-chromium chromium-driver python3-selenium zbar-tools"
+chromium chromium-driver python3-selenium zbar-tools haproxy"
 
 missing=""
 for p in $PACKAGES; do

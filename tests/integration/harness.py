@@ -77,6 +77,7 @@ class Daemon:
 
     def __init__(self, stack, name, port, extra="", wrapper=(), debug=True):
         self.stack = stack
+        self.name = name
         self.wrapper = list(wrapper)	# e.g. prlimit and its options
         # debug: a log line for every request (the tests read them);
         # benchmarks measure the default logging.
@@ -119,9 +120,20 @@ class Daemon:
             self.proc.wait()
             return None
 
-    def read_log(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
+    def kill(self):
+        """SIGKILL, as a crash would: nothing finished, nothing cleaned
+        up; returns the exit status."""
+        self.proc.kill()
+        return self.proc.wait()
+
+    def read_log(self, since=0):
+        """The log from byte offset since (log_size() taken earlier)."""
+        with open(self.log, "rb") as f:
+            f.seek(since)
+            return f.read().decode(errors="replace")
+
+    def log_size(self):
+        return os.path.getsize(self.log)
 
 
 class Guichet:
@@ -250,6 +262,128 @@ class Sshd:
             capture_output=True, cwd=cwd, timeout=60)
 
 
+HAPROXY_CFG = """global
+	nbthread 1
+	stats socket %(socket)s mode 600 level admin
+	log stderr format iso local0 info
+
+defaults
+	mode tcp
+	log global
+	option tcplog
+	option logasap
+	timeout connect 2s
+	timeout client 60s
+	timeout server 60s
+	timeout check 2s
+	# A connection refused is tried again on another instance.
+	retries 3
+	option redispatch 1
+
+frontend ecadm
+	bind 127.0.0.1:%(port)d
+	default_backend ecadmd
+
+backend ecadmd
+	balance roundrobin
+	# A dead instance is out at its first failed check, back at its
+	# first good one.
+	default-server check inter 200ms fall 1 rise 1
+%(servers)s"""
+
+
+class HAProxy:
+    """HAProxy in front of ecadmd instances (Daemons of one stack), in TCP
+    mode: TLS passes through, so clients verify ecadmd's certificate as
+    they would directly. Round robin, health checks every 200 ms, and
+    redispatch of a connection refused. It runs in the foreground (-db)
+    as a child of the test, its log in the stack's directory; its stats
+    socket says what it thinks of each instance."""
+
+    def __init__(self, stack, daemons, name="haproxy"):
+        self.stack = stack
+        self.port = free_port()
+        self.config = os.path.join(stack.dir, name + ".cfg")
+        self.log = os.path.join(stack.dir, name + ".log")
+        self.socket = os.path.join(stack.dir, name + ".sock")
+        servers = "".join("\tserver %s 127.0.0.1:%d\n" % (d.name, d.port)
+                          for d in daemons)
+        with open(self.config, "w") as f:
+            f.write(HAPROXY_CFG % {"socket": self.socket, "port": self.port,
+                                   "servers": servers})
+        self.proc = None
+
+    def start(self):
+        # Debian puts it in /usr/sbin, outside a user's PATH.
+        exe = shutil.which("haproxy", path=os.environ.get("PATH", "") +
+                           ":/usr/sbin:/sbin")
+        if exe is None:
+            raise RuntimeError("haproxy not found: install Debian's haproxy "
+                               "package (make deps does)")
+        logf = open(self.log, "ab")
+        self.proc = subprocess.Popen([exe, "-f", self.config, "-db"],
+                                     stdout=logf, stderr=logf,
+                                     env=self.stack.env())
+        logf.close()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("haproxy exited: " + self.read_log())
+            try:
+                self.servers()
+                with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("haproxy did not listen: " + self.read_log())
+
+    def stop(self, timeout=30):
+        """SIGTERM, wait; returns the exit status."""
+        return Daemon.stop(self, timeout)
+
+    def read_log(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def command(self, line):
+        """A command on the stats socket; its answer."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(self.socket)
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return out.decode()
+                out += chunk
+
+    def servers(self):
+        """{instance name: its status as the health checks see it}: UP,
+        DOWN, "DOWN 1/1"..."""
+        rows = self.command("show stat").splitlines()
+        head = rows[0].lstrip("# ").split(",")
+        found = {}
+        for r in rows[1:]:
+            cells = dict(zip(head, r.split(",")))
+            if cells.get("pxname") == "ecadmd" and \
+                    cells.get("svname") not in ("FRONTEND", "BACKEND"):
+                found[cells["svname"]] = cells["status"]
+        return found
+
+    def wait_status(self, daemon, status, timeout=20):
+        """Wait until HAProxy sees that Daemon UP (or DOWN)."""
+        deadline = time.time() + timeout
+        seen = None
+        while time.time() < deadline:
+            seen = self.servers().get(daemon.name)
+            if seen is not None and seen.split()[0] == status:
+                return
+            time.sleep(0.05)
+        raise AssertionError("haproxy: %s is %s, not %s after %ds" % (
+            daemon.name, seen, status, timeout))
+
+
 class Stack:
     """durable: PostgreSQL with fsync on (benchmarks); the tests run with
     fsync off, which changes nothing they check."""
@@ -276,6 +410,8 @@ class Stack:
         # Sections appended to every daemon's INI, set before setup() (a
         # stack of its own whose [documents] guichet_url is a test's).
         self.extra_ini = ""
+        # tools/pgcluster.sh's environment: setup() adds its options.
+        self.pg_env = self.env()
 
     # -- set-up ----------------------------------------------------------
     def env(self, **extra):
@@ -331,13 +467,9 @@ class Stack:
                      " -c ssl_key_file=%s/server.key" % (self.pg_dir,
                                                           self.pg_dir))
             extra["PGCLUSTER_TCP"] = "1"
-        env = self.env(PGCLUSTER_OPTS=opts, **extra)
-        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
-                        self.pg_dir, str(self.pg_port), "init"],
-                       check=True, env=env, capture_output=True)
-        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
-                        self.pg_dir, str(self.pg_port), "start"],
-                       check=True, env=env, capture_output=True)
+        self.pg_env = self.env(PGCLUSTER_OPTS=opts, **extra)
+        self.pgcluster("init")
+        self.pgcluster("start")
         if self.pg_tls:
             subprocess.run([os.path.join(pg_bindir(), "psql"), "-X", "-q",
                             "-h", os.path.join(self.pg_dir, "run"), "-p",
@@ -371,6 +503,14 @@ class Stack:
         res = self.ctl(*args, user="admin", json=True)
         assert res.returncode == 0, res.stderr
         self.users[login] = json.loads(res.stdout)["password"]
+
+    def pgcluster(self, action, check=True):
+        """tools/pgcluster.sh on the stack's cluster (init, start, stop,
+        status), with the options setup() chose."""
+        return subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
+                               self.pg_dir, str(self.pg_port), action],
+                              check=check, env=self.pg_env,
+                              capture_output=True)
 
     # -- use -------------------------------------------------------------
     def ctl(self, *args, user=None, password=None, json=False, port=None,
@@ -479,9 +619,7 @@ class Stack:
     def teardown(self):
         for d in self.daemons:
             d.stop()
-        subprocess.run(["sh", os.path.join(ROOT, "tools/pgcluster.sh"),
-                        self.pg_dir, str(self.pg_port), "stop"],
-                       capture_output=True, env=self.env())
+        self.pgcluster("stop", check=False)
         if os.environ.get("ECADM_KEEP_TEST_DIR") is None:
             shutil.rmtree(self.dir, ignore_errors=True)
 
