@@ -81,8 +81,11 @@ main(int argc, char **argv)
 	    "  p.id = l.pupil_id where l.guardian_id = g.id"
 	    "  and p.school_id = $1)"
 	    " from accounts a join guardians g on g.id = a.guardian_id"
-	    " join guardian_eligibility ge on ge.guardian_id = g.id"
-	    " where ge.eligible and a.state = 'precree' and a.guardian_id in"
+	    /* Eligible through any child, by index: the view
+	     * guardian_eligibility would aggregate the whole academy. */
+	    " where exists (select 1 from credential_links cl"
+	    "  where cl.guardian_id = g.id)"
+	    " and a.state = 'precree' and a.guardian_id in"
 	    " (select l.guardian_id from links l join pupils p on"
 	    " p.id = l.pupil_id where p.school_id = $1) order by 2", 1, v);
 	n = PQntuples(r);
