@@ -57,10 +57,14 @@ const char *onde_encoding_name(enum onde_encoding);
 /* The fingerprints of the schools of the COPY lines (onde-print.c). */
 #define ONDE_UAI_MAX	8
 struct onde_school_print;
+struct evp_md_st;
+struct evp_md_ctx_st;
 struct onde_prints {
 	struct onde_school_print	*slots;
 	size_t				 size;	/* a power of two, or 0 */
 	size_t				 count;
+	struct evp_md_st		*sha256;	/* OpenSSL's, fetched once */
+	struct evp_md_ctx_st		*ctx;
 };
 void	 onde_prints_init(struct onde_prints *);
 void	 onde_prints_free(struct onde_prints *);
