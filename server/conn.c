@@ -523,6 +523,11 @@ conn_request(struct conn *c, const unsigned char *p, size_t len)
 		 * still read (and dropped) so the stream stays in step.
 		 */
 		gate_check_role(&job->req);
+		/* Accepted: one allocation for the announced size (bounded
+		 * by proto_blob_parse) rather than doublings that copy an
+		 * academy's 100 MB extraction several times over. */
+		if (job->req.error == -1)
+			buf_reserve(&job->req.upload, c->upload_size);
 		return;
 	}
 	conn_dispatch(c, job);
