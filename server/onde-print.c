@@ -44,7 +44,8 @@ onde_prints_free(struct onde_prints *p)
 }
 
 /* SHA-256 of one line. OpenSSL 3's one-shot SHA256() looks the algorithm
- * up at every call: a third of the time of 520,000 lines. */
+ * up at every call: 0.26 s for an academy's 520,000 lines, 0.10 s with
+ * the digest fetched once. */
 static void
 print_digest(struct onde_prints *p, const void *data, size_t len,
     unsigned char md[SHA256_DIGEST_LENGTH])
