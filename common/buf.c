@@ -89,8 +89,9 @@ buf_commit(struct buf *b, size_t n)
 	b->len += n;
 }
 
+/* buf_add() when the bytes do not fit yet. */
 void
-buf_add(struct buf *b, const void *p, size_t n)
+buf_add_grow(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return;

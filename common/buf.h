@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	unsigned char	*data;
@@ -24,7 +25,18 @@ void	 buf_wipe(struct buf *);
 /* Make room for at least n more bytes; returns the write position. */
 unsigned char *buf_reserve(struct buf *, size_t n);
 void	 buf_commit(struct buf *, size_t n);
-void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_add_grow(struct buf *, const void *, size_t);
+/* Append n bytes. Inline while they fit: JSON is dumped here a quote, a
+ * key, a comma at a time (proto_frame_json). */
+static inline void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (n > 0 && b->size - b->len >= n) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+	} else
+		buf_add_grow(b, p, n);
+}
 void	 buf_add_str(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -110,18 +110,10 @@ proto_role_lookup(const char *name)
 	return 0;
 }
 
-/* Jansson hands its output over in pieces of a few bytes (a quote, a key,
- * a comma): copy them in place while they fit. */
 static int
 proto_dump_cb(const char *p, size_t len, void *arg)
 {
-	struct buf	*b = arg;
-
-	if (b->size - b->len >= len) {
-		memcpy(b->data + b->len, p, len);
-		b->len += len;
-	} else
-		buf_add(b, p, len);
+	buf_add(arg, p, len);
 	return 0;
 }
 
