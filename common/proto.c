@@ -159,6 +159,9 @@ proto_frame_blob(struct buf *out, const void *p, size_t len)
 	const unsigned char	*c = p;
 	size_t			 n;
 
+	/* The frames in one allocation, not doublings that copy a 100 MB
+	 * extraction (or a document) several times over. */
+	buf_reserve(out, len + 4 * (len / PROTO_CHUNK_SIZE + 1));
 	while (len > 0) {
 		n = len < PROTO_CHUNK_SIZE ? len : PROTO_CHUNK_SIZE;
 		proto_frame_raw(out, c, n);

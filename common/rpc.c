@@ -137,13 +137,8 @@ rpc_send(struct rpc *rpc, enum proto_op op, json_t *args, const void *upload,
 	}
 	proto_frame_json(&rpc->out, msg);
 	json_decref(msg);
-	if (upload != NULL) {
-		/* The frames in one allocation, not doublings that copy a
-		 * 100 MB extraction several times over. */
-		buf_reserve(&rpc->out, upload_len + 4 * (upload_len /
-		    PROTO_CHUNK_SIZE + 1));
+	if (upload != NULL)
 		proto_frame_blob(&rpc->out, upload, upload_len);
-	}
 	return id;
 }
 
