@@ -130,17 +130,18 @@ search_stmt(unsigned mask)
 		    " left join guardians g on g.id = l.guardian_id"
 		    " left join accounts a on a.guardian_id = g.id"
 		    " where true");
-		/* Parameters keep their numbers whatever the combination. */
-		/* In a school, the classes by their index on (school, name),
-		 * then their pupils by theirs: not every pupil of the school
-		 * (the classes are the school's, so that is the scope). */
-		if ((mask & FILTER_CLASSES) && (mask & FILTER_SCHOOL))
+		/* Parameters keep their numbers whatever the combination.
+		 * In a school, classes are found by their index on (school,
+		 * name), then their pupils by theirs: not every pupil of the
+		 * school (the classes are the school's, so that is the
+		 * scope). */
+		if ((mask & FILTER_SCHOOL) && (mask & FILTER_CLASSES))
 			buf_add_str(&sql, " and p.class_id in (select c2.id"
 			    " from classes c2 where c2.school_id = $1::int"
 			    " and c2.name = any ($2::text[]))");
 		else if (mask & FILTER_SCHOOL)
 			buf_add_str(&sql, " and p.school_id = $1::int");
-		if ((mask & FILTER_CLASSES) && !(mask & FILTER_SCHOOL))
+		else if (mask & FILTER_CLASSES)
 			buf_add_str(&sql, " and c.name = any ($2::text[])");
 		if (mask & FILTER_STATE)
 			buf_add_str(&sql, " and a.state = $3::text");
