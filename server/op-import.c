@@ -212,7 +212,8 @@ op_import(struct worker *w, struct request *req)
 	    db_run(w->db, "set local work_mem = '64MB'") == -1 ||
 	    db_run(w->db, IMPORT_LOCK) == -1 ||
 	    db_set_context(w->db, req->session->login, "import", NULL, 0,
-	    NULL) == -1 || db_run(w->db, "select onde_stage_create()") == -1)
+	    NULL) == -1 || db_run(w->db,
+	    "select onde_stage_create(), onde_prints_create()") == -1)
 		goto fail;
 	r = PQexec(ic.conn, "copy onde_stage from stdin");
 	ok = PQresultStatus(r) == PGRES_COPY_IN;

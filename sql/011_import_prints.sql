@@ -15,33 +15,9 @@
 
 alter table schools add column import_print bytea;
 
--- The stage, and the fingerprints of its schools.
-create or replace function onde_stage_create() returns void
+-- The fingerprints of the staged schools, beside onde_stage (002).
+create function onde_prints_create() returns void
 language sql as $$
-	create temporary table onde_stage (
-		line		integer not null,
-		pupil_first	boolean not null,	-- first line of its pupil
-		guardian_first	boolean not null,	-- ... of its guardian
-		uai		text not null,
-		ecole		text,
-		commune		text,
-		eleve_id	text not null,
-		nom_eleve	text not null,
-		prenom_eleve	text not null,
-		date_naissance	date not null,
-		ine		text,
-		statut		text not null,
-		classe		text,
-		niveau		text,
-		resp_id		text,
-		resp_civilite	text,
-		resp_nom	text,
-		resp_prenom	text,
-		resp_lien	text,
-		resp_legal	boolean,
-		resp_courriel	text,
-		resp_telephone	text
-	) on commit drop;
 	create temporary table onde_prints (
 		uai		text primary key,
 		print		bytea not null
