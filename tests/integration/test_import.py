@@ -444,6 +444,41 @@ class TestStateMachineInDatabase(ImportCase):
                                   " '%s'" % self.login)
         self.assertEqual(state, "precree")
 
+    def test_orphans_refused_from_plain_sql(self):
+        # The statement-level reference checks (sql/002, 012), for one
+        # row and for many: a link, a pupil or an account that names
+        # nothing is refused, and nothing of the statement stays.
+        cases = [
+            ("insert into links (pupil_id, guardian_id, legal) select -1,"
+             " id, true from guardians limit 1",
+             "lien vers un élève inconnu"),
+            ("insert into links (pupil_id, guardian_id, legal) select p.id,"
+             " -g.id, true from pupils p, guardians g limit 500",
+             "lien vers un responsable inconnu"),
+            ("insert into pupils (onde_id, school_id, class_id, last_name,"
+             " first_name, birth_date, status) select 'T19X' || c.id,"
+             " c.school_id + 100000, c.id, 'X', 'Y', '2018-01-01',"
+             " 'admis_definitif' from classes c",
+             "élève sans école ou classe connue"),
+            ("insert into pupils (onde_id, school_id, class_id, last_name,"
+             " first_name, birth_date, status) select 'T19Y' || c.id, s.id,"
+             " c.id, 'X', 'Y', '2018-01-01', 'admis_definitif' from classes"
+             " c join schools s on s.id <> c.school_id limit 1",
+             "élève sans école ou classe connue"),
+            ("insert into accounts (guardian_id, login) values (-7,"
+             " 'x.orphan1')", "compte sans responsable"),
+        ]
+        before = self.s.psql("select (select count(*) from links),"
+                             " (select count(*) from pupils),"
+                             " (select count(*) from accounts)")[1]
+        for sql, why in cases:
+            rc, _, err = self.s.psql(sql, check=False)
+            self.assertNotEqual(rc, 0, sql)
+            self.assertIn("référence invalide : " + why, err)
+        self.assertEqual(before, self.s.psql(
+            "select (select count(*) from links), (select count(*) from"
+            " pupils), (select count(*) from accounts)")[1])
+
     def test_legal_sql_transition_is_audited(self):
         self.s.psql("update accounts set state = 'desactive' where login ="
                     " '%s'" % self.login)
