@@ -133,6 +133,7 @@ settings_read_file(const char *path, size_t max, size_t *lenp, char **cause)
 		return NULL;
 	}
 	data = xmalloc((size_t)st.st_size + 1);
+	xmadvise_huge(data, (size_t)st.st_size + 1);
 	while (len < (size_t)st.st_size) {
 		n = read(fd, data + len, (size_t)st.st_size - len);
 		if (n <= 0) {

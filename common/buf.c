@@ -77,6 +77,7 @@ buf_reserve(struct buf *b, size_t n)
 			size *= 2;
 		b->data = xreallocarray(b->data, 1, size);
 		b->size = size;
+		xmadvise_huge(b->data + b->len, size - b->len);
 	}
 	return b->data + b->len;
 }

@@ -1,5 +1,7 @@
 /* Allocation wrappers: every size product is checked for overflow and every
  * failure is fatal, so callers never test for NULL. */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -98,4 +100,23 @@ freestr_secret(char *s)
 {
 	if (s != NULL)
 		freezero(s, strlen(s));
+}
+
+/* Only regions of at least this many bytes are advised. */
+#define HUGE_MIN	(4u << 20)
+#define HUGE_PAGE	((uintptr_t)2 << 20)
+
+void
+xmadvise_huge(void *p, size_t len)
+{
+	uintptr_t	start, end;
+
+	if (p == NULL || len < HUGE_MIN)
+		return;
+	/* The 2 MB-aligned middle of the block: madvise() wants page
+	 * boundaries, and only whole huge pages can be mapped there. */
+	start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	end = ((uintptr_t)p + len) & ~(HUGE_PAGE - 1);
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
 }

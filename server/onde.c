@@ -97,7 +97,7 @@ struct seen_slot {
 struct onde_arena {
 	struct onde_arena	*next;
 	size_t			 used;
-	char			 data[1 << 20];
+	char			 data[8 << 20];
 };
 
 /* What a key of the seen table remembers. */
@@ -280,6 +280,7 @@ arena_alloc(struct onde_reader *r, size_t n)
 		fatalx("arena_alloc: %zu bytes", n);
 	if (a == NULL || sizeof a->data - a->used < n) {
 		a = xcalloc(1, sizeof *a);
+		xmadvise_huge(a, sizeof *a);
 		a->next = r->arena;
 		r->arena = a;
 	}
@@ -323,6 +324,9 @@ seen_grow(struct onde_reader *r)
 
 	r->seen_mask = oldsize * 2 - 1;
 	r->seen = xcalloc(oldsize * 2, sizeof *r->seen);
+	/* A lookup lands anywhere in tens of megabytes: with 4 kB pages
+	 * nearly every one also missed the TLB. */
+	xmadvise_huge(r->seen, oldsize * 2 * sizeof *r->seen);
 	for (i = 0; i < oldsize; i++) {
 		if (old[i].data == NULL)
 			continue;
