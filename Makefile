@@ -259,10 +259,10 @@ check-asan:
 
 # ThreadSanitizer over the tests that drive the hand-off between the loop
 # and the workers (pipelining, resets with jobs in flight, a full queue,
-# PostgreSQL stopped under load), and the metrics thread reading what
-# they count.
+# PostgreSQL stopped under load), the metrics thread reading what they
+# count, and the import's COPY sender (whole files, refused ones).
 TSAN_TESTS	 = test_protocol test_abuse test_metrics test_haproxy \
-		   test_zz_shutdown
+		   test_import test_zz_shutdown
 check-tsan:
 	$(MAKE) SANITIZE=thread BUILD=build-tsan all
 	cd tests/integration && ECADM_BUILD=$(CURDIR)/build-tsan \
