@@ -214,14 +214,17 @@ begin
 	    count(*) filter (where not inserted)
 	into sc_created, sc_updated from up;
 
+	-- A pupil's first line says all there is of its school and class:
+	-- the reader refused a pupil described two ways.
 	create temporary table import_schools on commit drop as
 	select s.id, s.uai from schools s
-	where s.uai in (select distinct st.uai from onde_stage st);
+	where s.uai in (select distinct st.uai from onde_stage st
+	    where st.pupil_first);
 
 	insert into classes (school_id, name)
 	select distinct sc.id, st.classe
 	from onde_stage st join import_schools sc on sc.uai = st.uai
-	where st.classe is not null
+	where st.pupil_first and st.classe is not null
 	on conflict do nothing;
 end $$;
 
@@ -349,7 +352,6 @@ begin
 	from onde_stage st
 	join pupils p on p.onde_id = st.eleve_id
 	join guardians g on g.onde_id = st.resp_id;
-	analyze import_links;
 
 	if was_empty then
 		insert into links (pupil_id, guardian_id, relation, legal)
@@ -359,6 +361,7 @@ begin
 		l_removed := 0;
 		return;
 	end if;
+	analyze import_links;
 
 	with gone as (
 		delete from links l
