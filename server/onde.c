@@ -97,8 +97,14 @@ struct seen_slot {
 struct onde_arena {
 	struct onde_arena	*next;
 	size_t			 used;
-	char			 data[8 << 20];
+	size_t			 size;
+	char			 data[];
 };
+
+/* Blocks start small (a school's file) and double up to the size that
+ * huge pages serve (an academy's). */
+#define ARENA_FIRST	(64u << 10)
+#define ARENA_MAX	(8u << 20)
 
 /* What a key of the seen table remembers. */
 struct onde_seen {
@@ -274,13 +280,17 @@ static void *
 arena_alloc(struct onde_reader *r, size_t n)
 {
 	struct onde_arena	*a = r->arena;
+	size_t			 size;
 
 	n = (n + 7) & ~(size_t)7;
-	if (n > sizeof a->data)
+	if (n > ARENA_FIRST)
 		fatalx("arena_alloc: %zu bytes", n);
-	if (a == NULL || sizeof a->data - a->used < n) {
-		a = xcalloc(1, sizeof *a);
-		xmadvise_huge(a, sizeof *a);
+	if (a == NULL || a->size - a->used < n) {
+		size = a == NULL ? ARENA_FIRST : a->size < ARENA_MAX ?
+		    a->size * 2 : ARENA_MAX;
+		a = xcalloc(1, sizeof *a + size);
+		xmadvise_huge(a, sizeof *a + size);
+		a->size = size;
 		a->next = r->arena;
 		r->arena = a;
 	}
