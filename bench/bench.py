@@ -10,7 +10,9 @@ The stack is the integration tests' (tests/integration/harness.py) with
 PostgreSQL durable (fsync on). Generated data is cached in build/bench/.
 """
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,7 +93,7 @@ def copy_dump(stack):
     """Dump the rows the import wrote, and write the script that copies
     them into empty tables with the same columns, defaults, checks,
     generated columns and indexes (create table ... like ... including
-    all), in one transaction: (script, its tables' columns)."""
+    all), in one transaction; returns the script's path."""
     script = []
     for t in IMPORT_TABLES:
         cols = psql(stack, "-At", "-c", "select string_agg(column_name, ','"
@@ -133,7 +135,7 @@ def timed_import(stack, path):
     res = stack.ctl("import", path, user="admin", json=True, timeout=3600)
     took = time.monotonic() - t
     assert res.returncode == 0, res.stderr
-    return took, __import__("json").loads(res.stdout)
+    return took, json.loads(res.stdout)
 
 
 # Each import measurement is taken this many times, the best kept: on this
@@ -229,9 +231,9 @@ def bench_notify(stack):
                     user="dir.bench", json=True)
     ours_s = time.monotonic() - t
     assert res.returncode == 0, res.stderr
-    notified = len(__import__("json").loads(res.stdout)["notified"])
+    notified = len(json.loads(res.stdout)["notified"])
     log = stack.main.read_log()[log_before:]
-    server_ms = [float(x) for x in __import__("re").findall(
+    server_ms = [float(x) for x in re.findall(
         r"notify ok \(([0-9.]+) ms\)", log)]
 
     print("notify: %d guardians of one school (%d notified), %.1f MB PDF"
@@ -438,7 +440,7 @@ def bench_search(stack):
         args += ["--school", uai_]
     res = stack.ctl(*args, user="admin", json=True)
     assert res.returncode == 0, res.stderr
-    stack.users["dir.search"] = __import__("json").loads(res.stdout)[
+    stack.users["dir.search"] = json.loads(res.stdout)[
         "password"]
     script = os.path.join(stack.dir, "search.sql")
     with open(script, "w") as f:
@@ -475,10 +477,10 @@ def bench_search(stack):
         time.sleep(0.5)
         pg_base = cpu_ticks(postgres_pids(stack), True) - pg0
         client_base = children_ticks() - kids0
-        m = __import__("re").search(r"tps = ([0-9.]+) \(without", out.stdout)
+        m = re.search(r"tps = ([0-9.]+) \(without", out.stdout)
         assert m, out.stdout + out.stderr
         base = float(m.group(1))
-        n_base = int(__import__("re").search(
+        n_base = int(re.search(
             r"actually processed: ([0-9]+)", out.stdout).group(1))
         pg0, kids0 = cpu_ticks(postgres_pids(stack), True), children_ticks()
         srv0 = cpu_ticks([server.proc.pid])

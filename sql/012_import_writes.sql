@@ -182,12 +182,12 @@ end $$;
 -- changes on the way, both for the first load:
 --   - a table that was empty before the import (pupils, guardians, links)
 --     gets a plain insert: nothing to compare, nothing that left. The
---     comparison was worse than useless there. Once PostgreSQL's
---     statistics said the table was empty (analyzed after a truncate),
---     it checked "not exists (select 1 from links ...)" by a sequential
---     scan of links for each new row, inside the statement that was
---     filling links: each scan read every page written so far. An
---     academy's first load had run 9 minutes when it was stopped.
+--     comparison was worse than useless there. After a truncate, an
+--     academy's first load was stopped after 9 minutes in the links'
+--     insert-and-update statement, the backend busy with the visibility
+--     of rows met by sequential scans of links (gdb). Planned while
+--     links was empty, that statement read links while filling it; the
+--     plain insert reads only the stage.
 --   - the statistics gathered after a large load are those of the columns
 --     the next steps join and filter on (0.36 s less); the names' are
 --     autovacuum's to gather, as after any load.
