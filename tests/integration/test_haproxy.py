@@ -50,9 +50,10 @@ select json_build_object(
 TABLES = ("schools", "classes", "pupils", "guardians", "links", "accounts",
           "events", "documents")
 
-# The backend waiting for the lock on a table, with the tables its
-# transaction has written so far (row exclusive locks granted) and
-# whether it holds a transaction id (it has written).
+# The client backends waiting for the lock on a table (not autovacuum,
+# which may queue for it too), each with the tables its transaction has
+# written so far (row exclusive locks granted) and whether it holds a
+# transaction id (it has written).
 WAITING_SQL = """
 select w.pid || '|' || (a.backend_xid is not null) || '|' ||
  coalesce((select string_agg(distinct c.relname, ',') from pg_locks l
@@ -60,7 +61,7 @@ select w.pid || '|' || (a.backend_xid is not null) || '|' ||
   and l.mode = 'RowExclusiveLock' and c.relkind = 'r'), '')
 from pg_locks w join pg_stat_activity a on a.pid = w.pid
 where w.locktype = 'relation' and w.relation = '%s'::regclass
-and not w.granted
+and not w.granted and a.backend_type = 'client backend'
 """
 
 
